@@ -1,0 +1,56 @@
+"""create_app(): configuration, extensions, blueprints and CLI — nothing else."""
+import logging
+import os
+import secrets
+
+from flask import Flask
+from flask_babel import Babel
+from flask_compress import Compress
+from flask_migrate import Migrate
+from flask_wtf.csrf import CSRFProtect
+
+from .config import Config
+from .models import db
+
+babel = Babel()
+csrf = CSRFProtect()
+compress = Compress()
+migrate = Migrate()
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    app = Flask(__name__, template_folder="../templates", static_folder=None)
+    app.config.from_object(Config)
+    if overrides:
+        app.config.update(overrides)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _local_secret(app.instance_path)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql://"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = app.config["SQLALCHEMY_DATABASE_URI"].replace(
+            "postgresql://", "postgresql+psycopg://", 1)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
+    csrf.init_app(app)
+    compress.init_app(app)
+
+    from .web import locale
+    babel.init_app(app, locale_selector=locale.select_locale)
+
+    from .web import register as register_web
+    register_web(app)
+    from .cli import register as register_cli
+    register_cli(app)
+    return app
+
+
+def _local_secret(instance_path: str) -> str:
+    """For the demo and development: one random key kept on disk, shared by every worker."""
+    os.makedirs(instance_path, exist_ok=True)
+    path = os.path.join(instance_path, "secret_key")
+    if not os.path.exists(path):
+        with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as f:
+            f.write(secrets.token_hex(32))
+    with open(path) as f:
+        return f.read().strip()

@@ -1,0 +1,163 @@
+"""Operator commands: import the mailing batch and access events, run the jobs, verify the audit chain."""
+import csv
+import json
+import sys
+from datetime import date
+
+import click
+from flask import Flask
+
+from . import audit, clock
+from .services import access, identity, spaces
+from .services.validation import RowErrors, access_attempt_from_json, enrolment_from_row
+
+ENROL_COLUMNS = ["nir", "vitale_serial", "family_name", "given_name", "birth_date", "phone", "email",
+                 "language", "letter_sent_on"]
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(enrol_command)
+    app.cli.add_command(access_events)
+    app.cli.add_command(jobs)
+    app.cli.add_command(audit_group)
+    app.cli.add_command(reports)
+    app.cli.add_command(demo)
+
+
+def _say_errors(line: int, errors: dict[str, str]) -> None:
+    for field, message in errors.items():
+        click.echo(f"line {line}: {field}: {message}", err=True)
+
+
+@click.command("enrol")
+@click.argument("batch", type=click.File("r", encoding="utf-8-sig"))
+@click.option("--codes-out", required=True, type=click.Path(dir_okay=False, writable=True),
+              help="CSV file that receives nir,provisional_code for each row imported")
+def enrol_command(batch, codes_out):
+    """Import the mailing batch: each good row gets a notified space and a provisional code."""
+    reader = csv.DictReader(batch)
+    missing = [c for c in ENROL_COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        raise click.ClickException("missing columns: " + ", ".join(missing))
+    imported = rejected = 0
+    seen: set[str] = set()
+    with open(codes_out, "w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(["nir", "provisional_code"])
+        for row in reader:
+            line = reader.line_num
+            try:
+                enrolment = enrolment_from_row(row, clock.today())
+                if enrolment.nir in seen:
+                    raise RowErrors({"nir": "appears twice in this batch"})
+                try:
+                    code = identity.enrol(enrolment)
+                except ValueError:
+                    raise RowErrors({"nir": "already enrolled"}) from None
+            except RowErrors as exc:
+                _say_errors(line, exc.errors)
+                rejected += 1
+                continue
+            seen.add(enrolment.nir)
+            writer.writerow([enrolment.nir, code])
+            imported += 1
+    click.echo(f"{imported} imported, {rejected} rejected")
+    if rejected:
+        sys.exit(1)
+
+
+@click.group("access-events")
+def access_events():
+    """Access events from the health-record system."""
+
+
+@access_events.command("import")
+@click.argument("events", type=click.File("r", encoding="utf-8"))
+def import_events(events):
+    """Import EVENTS.jsonl: one JSON object per line; prints each decision, reports bad lines."""
+    rejected = 0
+    for number, text in enumerate(events, start=1):
+        if not text.strip():
+            continue
+        try:
+            try:
+                data = json.loads(text)
+            except json.JSONDecodeError:
+                raise RowErrors({"line": "not valid JSON"}) from None
+            attempt = access_attempt_from_json(data)
+            try:
+                event, decision, created = access.record_access(attempt, "cli")
+            except access.UnknownPerson:
+                raise RowErrors({"nir": "no health space for this NIR"}) from None
+        except RowErrors as exc:
+            _say_errors(number, exc.errors)
+            rejected += 1
+            continue
+        click.echo(json.dumps({"line": number, "event_id": event.event_key, "decision": decision.outcome,
+                               "reason": decision.reason, "duplicate": not created}))
+    if rejected:
+        click.echo(f"{rejected} line(s) rejected", err=True)
+        sys.exit(1)
+
+
+@click.group("jobs")
+def jobs():
+    """Scheduled jobs."""
+
+
+@jobs.command("run")
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="apply what is due by this date (default: today)")
+def run_jobs(as_of):
+    """Create spaces whose window ended, purge due closures, void expired codes, send what is queued."""
+    day: date = as_of.date() if as_of else clock.today()
+    counts = spaces.run_jobs(day)
+    click.echo(f"as of {day.isoformat()}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+
+
+@click.group("audit")
+def audit_group():
+    """The hash-chained audit log."""
+
+
+@audit_group.command("verify")
+def verify():
+    """Check every link of the audit chain."""
+    ok, count, broken = audit.verify()
+    if ok:
+        click.echo(f"audit chain intact: {count} entries")
+    else:
+        raise click.ClickException(f"audit chain broken after {count} entries (entry {broken})")
+
+
+@click.group("reports")
+def reports():
+    """Accesses reported as not recognised."""
+
+
+@reports.command("export")
+@click.argument("out", type=click.File("w", encoding="utf-8"))
+def export_reports(out):
+    """Write the reported accesses as CSV for the operator's case handling."""
+    writer = csv.writer(out)
+    writer.writerow(["reference", "reported_at", "channel", "person_id", "occurred_at", "professional_name",
+                     "profession", "organisation", "professional_id", "mode", "decision"])
+    for report, event in access.reports_for_export():
+        writer.writerow([report.reference, report.created_at.isoformat(timespec="seconds") + "Z", report.channel,
+                         report.person_id, event.occurred_at.isoformat(timespec="seconds") + "Z",
+                         event.professional_name, event.profession, event.organisation,
+                         event.professional_id or "", event.mode, event.decision])
+
+
+@click.group("demo")
+def demo():
+    """Demo data for trying Relais."""
+
+
+@demo.command("load")
+@click.option("--codes-out", type=click.Path(dir_okay=False), default=None)
+def load_demo(codes_out):
+    """Load the demo people (idempotent) and print how to identify as each."""
+    from .demo import load
+    for line in load(codes_out):
+        click.echo(line)

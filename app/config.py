@@ -1,0 +1,60 @@
+"""Settings from the environment, and the domain's numbers as named settings with their defaults."""
+import os
+
+
+def _int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+class Config:
+    # --- secrets and services -------------------------------------------------
+    SECRET_KEY = os.environ.get("SECRET_KEY")  # without it, create_app keeps one in instance/secret_key
+    # Key of the HMAC that finds a person by NIR or phone without storing either in clear.
+    LOOKUP_KEY = os.environ.get("LOOKUP_KEY") or os.environ.get("SECRET_KEY") or "dev-only-lookup-key"
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", "sqlite:///relais.db")
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
+    TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
+    TWILIO_FROM_NUMBER = os.environ.get("TWILIO_FROM_NUMBER", "")
+    TWILIO_API_URL = os.environ.get("TWILIO_API_URL", "https://api.twilio.com")
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
+    OPERATOR_API_KEY = os.environ.get("OPERATOR_API_KEY", "")
+
+    # --- languages and time ---------------------------------------------------
+    BABEL_DEFAULT_LOCALE = "fr"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Paris"
+    BABEL_TRANSLATION_DIRECTORIES = os.path.join(os.path.dirname(os.path.dirname(__file__)), "i18n")
+    LANGUAGES = ("fr", "en")
+
+    # --- domain numbers (SPEC §2) ---------------------------------------------
+    OPPOSITION_WINDOW_DAYS = _int("OPPOSITION_WINDOW_DAYS", 42)       # 6 weeks after the letter
+    PROVISIONAL_CODE_VALID_DAYS = _int("PROVISIONAL_CODE_VALID_DAYS", 42)
+    ARCHIVE_YEARS = _int("ARCHIVE_YEARS", 10)                         # closed space kept 10 years
+    DELETION_MAX_MONTHS = _int("DELETION_MAX_MONTHS", 3)              # deletion on request: 3 months at most
+    MASKED_IN_EMERGENCY_DEFAULT = os.environ.get("MASKED_IN_EMERGENCY_DEFAULT", "0") == "1"
+    AUTONOMY_AGE = _int("AUTONOMY_AGE", 16)
+    MAJORITY_AGE = _int("MAJORITY_AGE", 18)
+
+    # --- identification and sessions (QUALITY §5) ----------------------------
+    BACKOFF_AFTER_FAILURES = _int("BACKOFF_AFTER_FAILURES", 5)
+    LOCK_AFTER_FAILURES = _int("LOCK_AFTER_FAILURES", 10)
+    LOCK_HOURS = _int("LOCK_HOURS", 24)
+    IP_FAILURES_PER_HOUR = _int("IP_FAILURES_PER_HOUR", 50)
+    SESSION_IDLE_MINUTES = _int("SESSION_IDLE_MINUTES", 15)
+    SESSION_MAX_HOURS = _int("SESSION_MAX_HOURS", 12)
+    HISTORY_PAGE_SIZE = _int("HISTORY_PAGE_SIZE", 20)
+
+    # argon2id at OWASP's minimum (m = 19 MiB, t = 2, p = 1): about 20 ms a verification here.
+    ARGON2_TIME_COST = _int("ARGON2_TIME_COST", 2)
+    ARGON2_MEMORY_KIB = _int("ARGON2_MEMORY_KIB", 19 * 1024)
+    ARGON2_PARALLELISM = _int("ARGON2_PARALLELISM", 1)
+
+    # --- web hardening ----------------------------------------------------------
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = PUBLIC_BASE_URL.startswith("https://")
+    SESSION_COOKIE_NAME = "__Host-relais" if SESSION_COOKIE_SECURE else "relais"
+    WTF_CSRF_TIME_LIMIT = None  # the server-side session bounds the token's life
+    COMPRESS_ALGORITHM = "gzip"
+    COMPRESS_MIMETYPES = ["text/html", "text/css", "application/json"]
+    COMPRESS_MIN_SIZE = 200

@@ -1,0 +1,197 @@
+"""SQLAlchemy 2 mapped classes: the control plane of a health space, never medical content."""
+from datetime import date, datetime
+
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from . import clock
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+db = SQLAlchemy(model_class=Base)
+
+
+class Person(db.Model):
+    """Who a person is, minimally: the NIR only as a keyed hash, secrets only as argon2 hashes."""
+
+    __tablename__ = "person"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    nir_lookup: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    vitale_hash: Mapped[str] = mapped_column(String(200))
+    family_name: Mapped[str] = mapped_column(String(100))
+    given_name: Mapped[str] = mapped_column(String(100))
+    birth_date: Mapped[date] = mapped_column(Date)
+    phone: Mapped[str | None] = mapped_column(String(20))
+    phone_lookup: Mapped[str | None] = mapped_column(String(64), index=True)
+    email: Mapped[str | None] = mapped_column(String(254))
+    language: Mapped[str] = mapped_column(String(2), default="fr")
+    notifications_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+
+    space: Mapped["HealthSpace"] = relationship(back_populates="person", uselist=False)
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.given_name} {self.family_name}"
+
+
+class HealthSpace(db.Model):
+    __tablename__ = "health_space"
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    letter_sent_on: Mapped[date] = mapped_column(Date)
+    window_ends_on: Mapped[date] = mapped_column(Date, index=True)
+    opposed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    activated_at: Mapped[datetime | None] = mapped_column(DateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    archive_until: Mapped[date | None] = mapped_column(Date)
+    deletion_due_on: Mapped[date | None] = mapped_column(Date)
+    purged_at: Mapped[datetime | None] = mapped_column(DateTime)
+    samu_access: Mapped[bool] = mapped_column(Boolean, default=True)
+    break_glass_access: Mapped[bool] = mapped_column(Boolean, default=True)
+    masked_in_emergency: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    person: Mapped[Person] = relationship(back_populates="space")
+
+
+class ProvisionalCode(db.Model):
+    __tablename__ = "provisional_code"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(200))
+    keypad_hash: Mapped[str] = mapped_column(String(200))
+    issued_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    expires_on: Mapped[date] = mapped_column(Date)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime)
+    voided_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class Throttle(db.Model):
+    """Failed identifications per NIR (keyed hash) and per client, shared by every worker."""
+
+    __tablename__ = "throttle"
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_started_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    last_failure_at: Mapped[datetime | None] = mapped_column(DateTime)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class WebSession(db.Model):
+    """A signed-in visit; the cookie carries only a random token whose hash is kept here."""
+
+    __tablename__ = "web_session"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime)
+    end_reason: Mapped[str | None] = mapped_column(String(20))
+
+
+class AccessEvent(db.Model):
+    __tablename__ = "access_event"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_key: Mapped[str] = mapped_column(String(100), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    professional_name: Mapped[str] = mapped_column(String(200))
+    profession: Mapped[str] = mapped_column(String(100))
+    organisation: Mapped[str] = mapped_column(String(200))
+    professional_id: Mapped[str | None] = mapped_column(String(20))
+    mode: Mapped[str] = mapped_column(String(16))
+    section: Mapped[str] = mapped_column(String(100))
+    reason: Mapped[str | None] = mapped_column(String(500))
+    decision: Mapped[str] = mapped_column(String(8))
+    decision_reason: Mapped[str] = mapped_column(String(40))
+    masked_visible: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class BlockedProfessional(db.Model):
+    __tablename__ = "blocked_professional"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    professional_key: Mapped[str] = mapped_column(String(400))
+    professional_name: Mapped[str] = mapped_column(String(200))
+    profession: Mapped[str] = mapped_column(String(100))
+    organisation: Mapped[str] = mapped_column(String(200))
+    blocked_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    unblocked_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class AccessReport(db.Model):
+    """An access the holder did not recognise: a case for the operator."""
+
+    __tablename__ = "access_report"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    access_event_id: Mapped[int] = mapped_column(ForeignKey("access_event.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    channel: Mapped[str] = mapped_column(String(8))
+    __table_args__ = (UniqueConstraint("person_id", "access_event_id"),)
+
+
+class ActionRecord(db.Model):
+    """The receipt of one action: its reference number and who did it for whom."""
+
+    __tablename__ = "action_record"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    subject_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    action: Mapped[str] = mapped_column(String(40))
+    channel: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    idempotency_key: Mapped[str | None] = mapped_column(String(80), unique=True)
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class AuditEntry(db.Model):
+    """Append-only, hash-chained: each entry's hash covers the previous one's."""
+
+    __tablename__ = "audit_entry"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    actor: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str | None] = mapped_column(String(40))
+    action: Mapped[str] = mapped_column(String(60))
+    channel: Mapped[str] = mapped_column(String(8))
+    details: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AuditHead(db.Model):
+    """One row, locked while appending, so concurrent writers cannot fork the chain."""
+
+    __tablename__ = "audit_head"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    last_hash: Mapped[str] = mapped_column(String(64))
+
+
+class OutboxMessage(db.Model):
+    """Every outgoing SMS, e-mail or letter waits here until a worker has sent it once."""
+
+    __tablename__ = "outbox_message"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(8))        # sms, email, letter
+    recipient: Mapped[str | None] = mapped_column(String(254))
+    language: Mapped[str] = mapped_column(String(2))
+    body: Mapped[str] = mapped_column(Text)
+    reference: Mapped[str] = mapped_column(String(20))
+    sensitive: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(10), default="queued", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+    provider_id: Mapped[str | None] = mapped_column(String(64))
+    last_error: Mapped[str | None] = mapped_column(String(200))

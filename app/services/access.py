@@ -1,0 +1,197 @@
+"""Accesses to a health space: recording them with the decision, the history, blocking and reporting."""
+import math
+import unicodedata
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+
+from flask import current_app
+
+from .. import audit, clock
+from ..clock import PARIS
+from ..domain.emergency import Decision, EmergencySettings, decide
+from ..domain.errors import InvalidTransition, NotFound
+from ..models import AccessEvent, AccessReport, BlockedProfessional, HealthSpace, Person, db
+from . import Actor, authorize, new_reference, transaction
+from .crypto import lookup
+from .spaces import _settle, act_once
+
+
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text or "")
+    return " ".join("".join(c for c in text if not unicodedata.combining(c)).casefold().split())
+
+
+def professional_keys(name: str, profession: str, organisation: str, professional_id: str | None) -> set[str]:
+    keys = {"name:" + "|".join(_fold(x) for x in (name, profession, organisation))}
+    if professional_id:
+        keys.add("rpps:" + professional_id.strip())
+    return keys
+
+
+def _is_blocked(person_id: int, keys: set[str]) -> bool:
+    return db.session.scalar(db.select(BlockedProfessional.id).where(
+        BlockedProfessional.person_id == person_id, BlockedProfessional.unblocked_at.is_(None),
+        BlockedProfessional.professional_key.in_(keys)).limit(1)) is not None
+
+
+@dataclass(frozen=True)
+class AccessAttempt:
+    """An access attempt as the health-record system reports it (already validated)."""
+
+    nir: str
+    occurred_at: datetime        # naive UTC
+    professional_name: str
+    profession: str
+    organisation: str
+    mode: str
+    section: str
+    reason: str | None = None
+    professional_id: str | None = None
+    event_id: str | None = None
+
+
+class UnknownPerson(Exception):
+    """No health space is known for this NIR."""
+
+
+def record_access(attempt: AccessAttempt, channel: str) -> tuple[AccessEvent, Decision, bool]:
+    """Decide and record one access; a repeated event_id returns the first record (created=False)."""
+    key = attempt.event_id or uuid.uuid4().hex
+    existing = db.session.scalar(db.select(AccessEvent).where(AccessEvent.event_key == key))
+    if existing is not None:
+        return existing, Decision(existing.decision == "granted", existing.decision_reason,
+                                  existing.masked_visible), False
+    person_id = db.session.scalar(db.select(Person.id).where(Person.nir_lookup == lookup("nir", attempt.nir)))
+    if person_id is None:
+        raise UnknownPerson()
+    with transaction():
+        space = db.session.get(HealthSpace, person_id)
+        _settle(space, clock.today())
+        settings = EmergencySettings(space.samu_access, space.break_glass_access, space.masked_in_emergency)
+        blocked = _is_blocked(person_id, professional_keys(attempt.professional_name, attempt.profession,
+                                                           attempt.organisation, attempt.professional_id))
+        decision = decide(space.state, settings, attempt.mode, blocked)
+        event = AccessEvent(event_key=key, person_id=person_id, occurred_at=attempt.occurred_at,
+                            recorded_at=clock.now(), professional_name=attempt.professional_name,
+                            profession=attempt.profession, organisation=attempt.organisation,
+                            professional_id=attempt.professional_id, mode=attempt.mode, section=attempt.section,
+                            reason=attempt.reason, decision=decision.outcome, decision_reason=decision.reason,
+                            masked_visible=decision.masked_documents_visible)
+        db.session.add(event)
+        db.session.flush()
+        audit.append("health-record-system", audit.who(person_id), "access.recorded", channel,
+                     event=event.id, mode=attempt.mode, decision=decision.outcome, reason=decision.reason)
+    return event, decision, True
+
+
+# --- history ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class HistoryLine:
+    event: AccessEvent
+    blocked: bool
+    report_reference: str | None
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    lines: list[HistoryLine]
+    page: int
+    pages: int
+    total: int
+
+
+def _paris_day_bounds(day: date, end: bool) -> datetime:
+    local = datetime.combine(day + timedelta(days=1) if end else day, time.min, tzinfo=PARIS)
+    return local.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def history(actor: Actor, subject_id: int, page: int = 1, date_from: date | None = None,
+            date_to: date | None = None, per_page: int | None = None) -> HistoryPage:
+    """Accesses newest first, a page at a time, optionally between two French calendar dates."""
+    authorize(actor, subject_id, "history")
+    per_page = per_page or current_app.config["HISTORY_PAGE_SIZE"]
+    where = [AccessEvent.person_id == subject_id]
+    if date_from:
+        where.append(AccessEvent.occurred_at >= _paris_day_bounds(date_from, end=False))
+    if date_to:
+        where.append(AccessEvent.occurred_at < _paris_day_bounds(date_to, end=True))
+    total = db.session.scalar(db.select(db.func.count(AccessEvent.id)).where(*where))
+    pages = max(1, math.ceil(total / per_page))
+    page = min(max(1, page), pages)
+    events = db.session.scalars(db.select(AccessEvent).where(*where)
+                                .order_by(AccessEvent.occurred_at.desc(), AccessEvent.id.desc())
+                                .offset((page - 1) * per_page).limit(per_page)).all()
+    blocks = {b.professional_key for b in db.session.scalars(db.select(BlockedProfessional).where(
+        BlockedProfessional.person_id == subject_id, BlockedProfessional.unblocked_at.is_(None)))}
+    reports = dict(db.session.execute(db.select(AccessReport.access_event_id, AccessReport.reference).where(
+        AccessReport.person_id == subject_id, AccessReport.access_event_id.in_([e.id for e in events]))).all())
+    lines = [HistoryLine(e, bool(blocks & professional_keys(e.professional_name, e.profession, e.organisation,
+                                                             e.professional_id)), reports.get(e.id))
+             for e in events]
+    return HistoryPage(lines, page, pages, total)
+
+
+def _event(subject_id: int, event_id: int) -> AccessEvent:
+    event = db.session.get(AccessEvent, event_id)
+    if event is None or event.person_id != subject_id:
+        raise NotFound()
+    return event
+
+
+def event_for(actor: Actor, subject_id: int, event_id: int) -> AccessEvent:
+    authorize(actor, subject_id, "history")
+    return _event(subject_id, event_id)
+
+
+def block_professional(actor: Actor, subject_id: int, event_id: int, idempotency_key: str | None = None):
+    """Refuse later accesses by the professional of this history line (by RPPS when known, else by name)."""
+    def change(space, today):
+        e = _event(subject_id, event_id)
+        keys = professional_keys(e.professional_name, e.profession, e.organisation, e.professional_id)
+        if _is_blocked(subject_id, keys):
+            raise InvalidTransition("blocked", "block")
+        key = "rpps:" + e.professional_id.strip() if e.professional_id else min(keys)
+        db.session.add(BlockedProfessional(person_id=subject_id, professional_key=key,
+                                           professional_name=e.professional_name, profession=e.profession,
+                                           organisation=e.organisation, blocked_at=clock.now()))
+        return {"professional": e.professional_name, "profession": e.profession, "organisation": e.organisation}
+    return act_once(actor, subject_id, "professional.blocked", idempotency_key, change)
+
+
+def blocked_professionals(actor: Actor, subject_id: int) -> list[BlockedProfessional]:
+    authorize(actor, subject_id, "history")
+    return list(db.session.scalars(db.select(BlockedProfessional).where(
+        BlockedProfessional.person_id == subject_id, BlockedProfessional.unblocked_at.is_(None))
+        .order_by(BlockedProfessional.blocked_at.desc())))
+
+
+def unblock_professional(actor: Actor, subject_id: int, block_id: int, idempotency_key: str | None = None):
+    def change(space, today):
+        b = db.session.get(BlockedProfessional, block_id)
+        if b is None or b.person_id != subject_id or b.unblocked_at is not None:
+            raise NotFound()
+        b.unblocked_at = clock.now()
+        return {"professional": b.professional_name, "profession": b.profession, "organisation": b.organisation}
+    return act_once(actor, subject_id, "professional.unblocked", idempotency_key, change)
+
+
+def report_access(actor: Actor, subject_id: int, event_id: int, idempotency_key: str | None = None):
+    """Report an access as not recognised: a case reference, kept in the audit log and the export."""
+    def change(space, today):
+        e = _event(subject_id, event_id)
+        if db.session.scalar(db.select(AccessReport.id).where(AccessReport.person_id == subject_id,
+                                                              AccessReport.access_event_id == e.id)):
+            raise InvalidTransition("reported", "report")
+        return {"event": e.id, "professional": e.professional_name, "occurred_at": e.occurred_at.isoformat()}
+
+    def after(record):
+        db.session.add(AccessReport(reference=record.reference, person_id=subject_id, access_event_id=event_id,
+                                    created_at=record.created_at, channel=actor.channel))
+    return act_once(actor, subject_id, "access.reported", idempotency_key, change, after)
+
+
+def reports_for_export() -> list[tuple[AccessReport, AccessEvent]]:
+    return list(db.session.execute(db.select(AccessReport, AccessEvent).join(
+        AccessEvent, AccessEvent.id == AccessReport.access_event_id).order_by(AccessReport.id)).all())

@@ -1,0 +1,239 @@
+"""Enrolment from the mailing batch, identification with its lockout, new codes and web sessions."""
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from flask import current_app
+
+from .. import audit, clock, messages, outbox
+from ..domain import identifiers
+from ..domain.errors import IdentificationFailed, IdentificationLocked
+from ..domain.health_space import Rules, State, window_end
+from ..models import HealthSpace, Person, ProvisionalCode, Throttle, WebSession, db
+from . import Actor, new_reference, transaction
+from .crypto import hash_secret, lookup, token_digest, verify_secret
+
+
+def rules() -> Rules:
+    c = current_app.config
+    return Rules(window_days=c["OPPOSITION_WINDOW_DAYS"], archive_years=c["ARCHIVE_YEARS"],
+                 deletion_max_months=c["DELETION_MAX_MONTHS"])
+
+
+def find_person_by_nir(nir: str) -> Person | None:
+    return db.session.scalar(db.select(Person).where(Person.nir_lookup == lookup("nir", nir)))
+
+
+# --- enrolment ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Enrolment:
+    nir: str
+    vitale_serial: str
+    family_name: str
+    given_name: str
+    birth_date: date
+    phone: str | None
+    email: str | None
+    language: str
+    letter_sent_on: date
+
+
+def _issue_code(person: Person, issued_on: date, code: str | None = None) -> str:
+    """Void any earlier code and store a new one, as two argon2 hashes (written and keypad forms)."""
+    now = clock.now()
+    for old in db.session.scalars(db.select(ProvisionalCode).where(
+            ProvisionalCode.person_id == person.id, ProvisionalCode.used_at.is_(None),
+            ProvisionalCode.voided_at.is_(None))):
+        old.voided_at = now
+    code = code or identifiers.generate_provisional_code()
+    db.session.add(ProvisionalCode(
+        person_id=person.id, code_hash=hash_secret(code), keypad_hash=hash_secret(identifiers.keypad_form(code)),
+        issued_at=now,
+        expires_on=issued_on + timedelta(days=current_app.config["PROVISIONAL_CODE_VALID_DAYS"])))
+    return code
+
+
+def enrol(e: Enrolment, code: str | None = None) -> str:
+    """Store one person of the mailing batch with a notified space; returns their provisional code."""
+    if find_person_by_nir(e.nir) is not None:
+        raise ValueError("already_enrolled")
+    with transaction():
+        person = Person(nir_lookup=lookup("nir", e.nir), vitale_hash=hash_secret(e.vitale_serial),
+                        family_name=e.family_name, given_name=e.given_name, birth_date=e.birth_date,
+                        phone=e.phone, phone_lookup=lookup("phone", e.phone) if e.phone else None,
+                        email=e.email, language=e.language)
+        db.session.add(person)
+        db.session.flush()
+        c = current_app.config
+        db.session.add(HealthSpace(person_id=person.id, state=State.NOTIFIED, letter_sent_on=e.letter_sent_on,
+                                   window_ends_on=window_end(e.letter_sent_on, rules()),
+                                   masked_in_emergency=c["MASKED_IN_EMERGENCY_DEFAULT"]))
+        code = _issue_code(person, e.letter_sent_on, code)
+        audit.append("operator", audit.who(person.id), "person.enrolled", "cli",
+                     letter_sent_on=e.letter_sent_on.isoformat())
+    return code
+
+
+# --- throttling -------------------------------------------------------------------------
+
+def _throttle(key: str) -> Throttle:
+    row = db.session.get(Throttle, key, with_for_update=True)
+    if row is None:
+        row = Throttle(key=key, failures=0, window_started_at=clock.now())
+        db.session.add(row)
+        db.session.flush()
+    return row
+
+
+def _blocked_until(row: Throttle, now: datetime) -> datetime | None:
+    c = current_app.config
+    if row.locked_until and row.locked_until > now:
+        return row.locked_until
+    if row.failures >= c["BACKOFF_AFTER_FAILURES"] and row.last_failure_at:
+        wait = timedelta(minutes=2 ** (row.failures - c["BACKOFF_AFTER_FAILURES"]))
+        if row.last_failure_at + wait > now:
+            return row.last_failure_at + wait
+    return None
+
+
+def _keys(nir: str, client: str) -> tuple[str, str]:
+    return "nir:" + lookup("nir", nir)[:60], "client:" + lookup("client", client)[:56]
+
+
+def _check_not_locked(nir_key: str, client_key: str) -> None:
+    now = clock.now()
+    for key in (nir_key, client_key):
+        row = db.session.get(Throttle, key)
+        if row is None:
+            continue
+        if key.startswith("client:") and row.window_started_at + timedelta(hours=1) <= now:
+            continue
+        until = _blocked_until(row, now)
+        if until:
+            raise IdentificationLocked(until)
+
+
+def _record_failure(nir_key: str, client_key: str) -> None:
+    c, now = current_app.config, clock.now()
+    row = _throttle(nir_key)
+    if row.locked_until and row.locked_until <= now:
+        row.failures, row.locked_until = 0, None  # a lock served in full starts a new count
+    row.failures += 1
+    row.last_failure_at = now
+    if row.failures >= c["LOCK_AFTER_FAILURES"]:
+        row.locked_until = now + timedelta(hours=c["LOCK_HOURS"])
+    ip = _throttle(client_key)
+    if ip.window_started_at + timedelta(hours=1) <= now:
+        ip.failures, ip.window_started_at, ip.locked_until = 0, now, None
+    ip.failures += 1
+    ip.last_failure_at = now
+    if ip.failures >= c["IP_FAILURES_PER_HOUR"]:
+        ip.locked_until = ip.window_started_at + timedelta(hours=1)
+
+
+def _active_code(person: Person | None) -> ProvisionalCode | None:
+    if person is None:
+        return None
+    return db.session.scalar(db.select(ProvisionalCode).where(
+        ProvisionalCode.person_id == person.id, ProvisionalCode.used_at.is_(None),
+        ProvisionalCode.voided_at.is_(None), ProvisionalCode.expires_on >= clock.today())
+        .order_by(ProvisionalCode.id.desc()).limit(1))
+
+
+def identify(nir: str, vitale_serial: str, birth_date: date, code: str, *, client: str, channel: str,
+             keypad: bool = False) -> int:
+    """Check the four things the letter's holder knows; returns the person's id.
+
+    Every failure looks the same (IdentificationFailed), whatever was wrong and whether the NIR exists;
+    the same two argon2 verifications run in every case so the timing says nothing either.
+    """
+    nir_key, client_key = _keys(nir, client)
+    _check_not_locked(nir_key, client_key)
+    person = find_person_by_nir(nir)
+    serial_ok = verify_secret(person.vitale_hash if person else None, vitale_serial)
+    active = _active_code(person)
+    code_ok = verify_secret(active.keypad_hash if keypad else active.code_hash, code) if active \
+        else verify_secret(None, code)
+    if person is not None and serial_ok and code_ok and person.birth_date == birth_date:
+        with transaction():
+            active.used_at = clock.now()
+            row = db.session.get(Throttle, nir_key)
+            if row is not None:
+                db.session.delete(row)
+            audit.append(audit.who(person.id), audit.who(person.id), "identification.succeeded", channel)
+        return person.id
+    with transaction():
+        _record_failure(nir_key, client_key)
+        audit.append("anonymous", audit.who(person.id) if person else None, "identification.failed", channel)
+    raise IdentificationFailed()
+
+
+def request_new_code(nir: str, vitale_serial: str, birth_date: date, *, client: str, channel: str) -> None:
+    """Send a new provisional code to the registered phone, e-mail or address; never show it.
+
+    The caller always gets the same answer, so nothing tells whether the details matched.
+    """
+    nir_key, client_key = _keys(nir, client)
+    _check_not_locked(nir_key, client_key)
+    person = find_person_by_nir(nir)
+    serial_ok = verify_secret(person.vitale_hash if person else None, vitale_serial)
+    if person is None or not serial_ok or person.birth_date != birth_date \
+            or person.space.state in (State.OPPOSED, State.PURGED):
+        with transaction():
+            _record_failure(nir_key, client_key)
+            audit.append("anonymous", audit.who(person.id) if person else None, "code.renewal_refused", channel)
+        return
+    with transaction():
+        today = clock.today()
+        code = _issue_code(person, today)
+        reference = new_reference()
+        valid_until = today + timedelta(days=current_app.config["PROVISIONAL_CODE_VALID_DAYS"])
+        msg = outbox.queue(person, messages.new_code(person, code, reference, valid_until), reference, sensitive=True)
+        audit.append(audit.who(person.id), audit.who(person.id), "code.renewed", channel, sent_by=msg.channel)
+
+
+# --- web sessions -----------------------------------------------------------------------
+
+def start_session(person_id: int) -> str:
+    """A fresh random token (256 bits) at each identification: no session fixation."""
+    token = secrets.token_urlsafe(32)
+    with transaction():
+        db.session.add(WebSession(token_hash=token_digest(token), person_id=person_id,
+                                  created_at=clock.now(), last_seen_at=clock.now()))
+    return token
+
+
+def resolve_session(token: str | None) -> tuple[int | None, str | None]:
+    """(person id, None) for a live session, else (None, 'idle' | 'expired' | None)."""
+    if not token:
+        return None, None
+    row = db.session.scalar(db.select(WebSession).where(WebSession.token_hash == token_digest(token)))
+    if row is None or row.ended_at is not None:
+        return None, None
+    c, now = current_app.config, clock.now()
+    reason = None
+    if row.last_seen_at + timedelta(minutes=c["SESSION_IDLE_MINUTES"]) < now:
+        reason = "idle"
+    elif row.created_at + timedelta(hours=c["SESSION_MAX_HOURS"]) < now:
+        reason = "expired"
+    with transaction():
+        if reason:
+            row.ended_at, row.end_reason = now, reason
+        elif (now - row.last_seen_at).total_seconds() > 30:  # spare a write on every click
+            row.last_seen_at = now
+    return (None, reason) if reason else (row.person_id, None)
+
+
+def end_session(token: str | None) -> None:
+    if not token:
+        return
+    with transaction():
+        row = db.session.scalar(db.select(WebSession).where(WebSession.token_hash == token_digest(token)))
+        if row is not None and row.ended_at is None:
+            row.ended_at, row.end_reason = clock.now(), "signed_out"
+            audit.append(audit.who(row.person_id), audit.who(row.person_id), "session.signed_out", "web")
+
+
+def actor_for(person_id: int, channel: str) -> Actor:
+    return Actor(person_id, channel)

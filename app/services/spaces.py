@@ -1,0 +1,220 @@
+"""Health-space actions: oppose, close, reopen, emergency settings, and what the scheduled jobs apply."""
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from flask import current_app
+
+from sqlalchemy.exc import IntegrityError
+
+from .. import audit, clock, messages, outbox
+from ..domain import health_space as hs
+from ..domain.emergency import EmergencySettings, Setting
+from ..domain.errors import InvalidTransition, NotFound
+from ..models import ActionRecord, HealthSpace, Person, ProvisionalCode, WebSession, db
+from . import SYSTEM, Actor, authorize, new_reference, transaction
+from .identity import rules
+
+
+@dataclass(frozen=True)
+class SpaceView:
+    person_id: int
+    given_name: str
+    family_name: str
+    state: str
+    letter_sent_on: date
+    window_ends_on: date
+    days_left: int
+    closed_at: date | None
+    archive_until: date | None
+    deletion_due_on: date | None
+    emergency: EmergencySettings
+    actions: list[str]
+    has_mobile: bool
+
+
+def _space(subject_id: int) -> HealthSpace:
+    space = db.session.get(HealthSpace, subject_id)
+    if space is None:
+        raise NotFound()
+    return space
+
+
+def _settle(space: HealthSpace, today: date) -> None:
+    """Apply an automatic creation that is already due, so every channel sees the state the rules give."""
+    if hs.due_for_creation(space.state, space.letter_sent_on, today, rules()):
+        space.state = hs.State.ACTIVE
+        space.activated_at = clock.now()
+        audit.append("system", audit.who(space.person_id), "space.created_automatically", "job")
+
+
+def view(actor: Actor, subject_id: int) -> SpaceView:
+    authorize(actor, subject_id, "view")
+    with transaction():
+        space = _space(subject_id)
+        today = clock.today()
+        _settle(space, today)
+        p = space.person
+        return SpaceView(
+            person_id=p.id, given_name=p.given_name, family_name=p.family_name, state=space.state,
+            letter_sent_on=space.letter_sent_on, window_ends_on=space.window_ends_on,
+            days_left=hs.days_left(space.letter_sent_on, today, rules()),
+            closed_at=space.closed_at.date() if space.closed_at else None,
+            archive_until=space.archive_until, deletion_due_on=space.deletion_due_on,
+            emergency=EmergencySettings(space.samu_access, space.break_glass_access, space.masked_in_emergency),
+            actions=hs.available_actions(space.state, space.letter_sent_on, today, rules()),
+            has_mobile=bool(p.phone))
+
+
+def _existing(idempotency_key: str | None) -> ActionRecord | None:
+    if not idempotency_key:
+        return None
+    return db.session.scalar(db.select(ActionRecord).where(ActionRecord.idempotency_key == idempotency_key))
+
+
+def _receipt(actor: Actor, subject_id: int, action: str, idempotency_key: str | None, **details) -> ActionRecord:
+    record = ActionRecord(reference=new_reference(), subject_id=subject_id, actor_id=actor.person_id,
+                          action=action, channel=actor.channel, created_at=clock.now(),
+                          idempotency_key=idempotency_key, details=details)
+    db.session.add(record)
+    audit.append(actor.label, audit.who(subject_id), action, actor.channel, reference=record.reference, **details)
+    return record
+
+
+def act_once(actor: Actor, subject_id: int, action: str, idempotency_key: str | None, change,
+             after=None) -> ActionRecord:
+    """Run `change` and record its receipt in one transaction; a repeated key returns the first receipt.
+
+    `change(space, today)` checks the rules, mutates, and returns the details to keep on the receipt;
+    `after(record)`, when given, writes what needs the receipt's reference, in the same transaction.
+    """
+    authorize(actor, subject_id, action)
+    previous = _existing(idempotency_key)
+    if previous is not None and previous.subject_id == subject_id:
+        return previous
+    try:
+        with transaction():
+            space = db.session.get(HealthSpace, subject_id, with_for_update=True)
+            if space is None:
+                raise NotFound()
+            today = clock.today()
+            _settle(space, today)
+            details = change(space, today) or {}
+            record = _receipt(actor, subject_id, action, idempotency_key, **details)
+            if after is not None:
+                after(record)
+            return record
+    except IntegrityError:
+        # A double submit raced us to the unique key: the first one's receipt is the answer.
+        previous = _existing(idempotency_key)
+        if previous is None:
+            raise
+        return previous
+
+
+def oppose(actor: Actor, subject_id: int, idempotency_key: str | None = None) -> ActionRecord:
+    def change(space, today):
+        hs.check_oppose(space.state, space.letter_sent_on, today, rules())
+        space.state = hs.State.OPPOSED
+        space.opposed_at = clock.now()
+        for code in db.session.scalars(db.select(ProvisionalCode).where(
+                ProvisionalCode.person_id == subject_id, ProvisionalCode.voided_at.is_(None))):
+            code.voided_at = code.voided_at or clock.now()
+        return {}
+    return act_once(actor, subject_id, "space.opposed", idempotency_key, change)
+
+
+def close(actor: Actor, subject_id: int, delete_data: bool, idempotency_key: str | None = None) -> ActionRecord:
+    def change(space, today):
+        hs.check_close(space.state)
+        plan = hs.plan_closure(today, delete_data, rules())
+        space.state = hs.State.CLOSED
+        space.closed_at = clock.now()
+        space.archive_until, space.deletion_due_on = plan.archive_until, plan.deletion_due_on
+        return {"delete_data": delete_data, "archive_until": plan.archive_until.isoformat(),
+                "deletion_due_on": plan.deletion_due_on.isoformat() if plan.deletion_due_on else None}
+    return act_once(actor, subject_id, "space.closed", idempotency_key, change)
+
+
+def reopen(actor: Actor, subject_id: int, idempotency_key: str | None = None) -> ActionRecord:
+    def change(space, today):
+        hs.check_reopen(space.state)
+        cancelled = space.deletion_due_on is not None
+        space.state = hs.State.ACTIVE
+        space.closed_at = space.archive_until = space.deletion_due_on = None
+        return {"deletion_cancelled": cancelled}
+    return act_once(actor, subject_id, "space.reopened", idempotency_key, change)
+
+
+def set_emergency_access(actor: Actor, subject_id: int, setting: str, on: bool,
+                         idempotency_key: str | None = None) -> ActionRecord:
+    setting = Setting(setting)
+
+    def change(space, today):
+        current = EmergencySettings(space.samu_access, space.break_glass_access, space.masked_in_emergency)
+        if setting == Setting.MASKED and on and not current.masked_applies:
+            raise InvalidTransition("emergency_off", "masked_on")
+        new = current.with_setting(setting, on)
+        space.samu_access, space.break_glass_access, space.masked_in_emergency = new.samu, new.break_glass, new.masked
+        return {"setting": setting.value, "on": on, "samu": new.samu, "break_glass": new.break_glass,
+                "masked": new.masked}
+    return act_once(actor, subject_id, "emergency." + setting.value + (".on" if on else ".off"),
+                    idempotency_key, change)
+
+
+def receipt(actor: Actor, reference: str) -> ActionRecord:
+    record = db.session.scalar(db.select(ActionRecord).where(ActionRecord.reference == reference))
+    if record is None:
+        raise NotFound()
+    authorize(actor, record.subject_id, "view")
+    return record
+
+
+def activity(actor: Actor, subject_id: int, limit: int = 100) -> list[ActionRecord]:
+    """What was done on this space, newest first: Mon espace santé's 'activity history'."""
+    authorize(actor, subject_id, "view")
+    return list(db.session.scalars(db.select(ActionRecord).where(ActionRecord.subject_id == subject_id)
+                                   .order_by(ActionRecord.created_at.desc(), ActionRecord.id.desc()).limit(limit)))
+
+
+# --- scheduled jobs ---------------------------------------------------------------------
+
+def run_jobs(as_of: date) -> dict[str, int]:
+    """Everything that falls due by `as_of`; each item in its own transaction, safe to run twice."""
+    counts = {"created": 0, "purged": 0, "codes_voided": 0, "sessions_ended": 0}
+    r = rules()
+    due = db.session.scalars(db.select(HealthSpace.person_id).where(
+        HealthSpace.state == hs.State.NOTIFIED, HealthSpace.window_ends_on < as_of)).all()
+    for person_id in due:
+        with transaction():
+            space = db.session.get(HealthSpace, person_id, with_for_update=True)
+            if hs.due_for_creation(space.state, space.letter_sent_on, as_of, r):
+                _settle(space, as_of)
+                counts["created"] += 1
+    closed = db.session.scalars(db.select(HealthSpace.person_id).where(HealthSpace.state == hs.State.CLOSED)).all()
+    for person_id in closed:
+        with transaction():
+            space = db.session.get(HealthSpace, person_id, with_for_update=True)
+            plan = hs.ClosurePlan(space.archive_until, space.deletion_due_on)
+            if space.state == hs.State.CLOSED and hs.due_for_purge(space.state, plan, as_of):
+                requested = space.deletion_due_on is not None
+                space.state, space.purged_at = hs.State.PURGED, clock.now()
+                record = _receipt(SYSTEM, person_id, "space.purged", None, requested=requested)
+                if requested:  # the holder is told when the deletion they asked for is done
+                    person = db.session.get(Person, person_id)
+                    outbox.queue(person, messages.deletion_done(person, record.reference), record.reference)
+                counts["purged"] += 1
+    with transaction():
+        for code in db.session.scalars(db.select(ProvisionalCode).where(
+                ProvisionalCode.expires_on < as_of, ProvisionalCode.used_at.is_(None),
+                ProvisionalCode.voided_at.is_(None))):
+            code.voided_at = clock.now()
+            counts["codes_voided"] += 1
+        idle_before = clock.now() - timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])
+        for s in db.session.scalars(db.select(WebSession).where(WebSession.ended_at.is_(None),
+                                                                WebSession.last_seen_at < idle_before)):
+            s.ended_at, s.end_reason = clock.now(), "idle"
+            counts["sessions_ended"] += 1
+        if counts["codes_voided"]:
+            audit.append("system", None, "codes.expired", "job", count=counts["codes_voided"])
+    counts["sent"] = outbox.send_due(limit=10_000)
+    return counts

@@ -1,0 +1,163 @@
+"""Validation of operator input (CSV rows, JSON events): every error named by field, in plain words."""
+import re
+from datetime import date, datetime, timezone
+
+import phonenumbers
+
+from ..domain import identifiers
+from ..domain.emergency import Mode
+from ..domain.errors import InvalidIdentifier
+from .access import AccessAttempt
+from .identity import Enrolment
+
+NAME = re.compile(r"^[^\x00-\x1f<>]{1,100}$")
+
+
+class RowErrors(Exception):
+    def __init__(self, errors: dict[str, str]):
+        super().__init__(errors)
+        self.errors = errors
+
+
+IDENTIFIER_MESSAGES = {
+    "nir_missing": "is empty",
+    "nir_looks_like_vitale": "looks like a Vitale card serial, not a NIR",
+    "nir_missing_key": "has 13 characters: the 2-digit key is missing",
+    "nir_length": "must have 15 characters",
+    "nir_bad_key": "the key (last 2 digits) does not match",
+    "nir_format": "is not a valid NIR",
+    "vitale_missing": "is empty",
+    "vitale_looks_like_nir": "looks like a NIR, not a Vitale card serial",
+    "vitale_format": "must have digits only",
+    "vitale_length": "must have 8 to 13 digits",
+}
+
+
+def normalize_phone(value: str) -> str:
+    """National (FR) or E.164 in, E.164 out; raises ValueError in plain words."""
+    try:
+        number = phonenumbers.parse(value, "FR")
+    except phonenumbers.NumberParseException:
+        raise ValueError("is not a phone number") from None
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError("is not a valid phone number")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _iso_date(value: str) -> date:
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value or ""):
+        raise ValueError("must be a date as YYYY-MM-DD")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValueError("is not a real date") from None
+
+
+def _text(value, field: str, errors: dict, max_len: int = 100, required: bool = True) -> str | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            errors[field] = "is empty"
+        return None
+    if not isinstance(value, str):
+        errors[field] = "must be text"
+        return None
+    value = " ".join(value.split())
+    if len(value) > max_len or not NAME.match(value):
+        errors[field] = f"must be at most {max_len} characters, without control characters"
+        return None
+    return value
+
+
+def enrolment_from_row(row: dict, today: date) -> Enrolment:
+    errors: dict[str, str] = {}
+    get = lambda k: (row.get(k) or "").strip()  # noqa: E731
+    nir = serial = birth = sent = phone = email = None
+    try:
+        nir = identifiers.normalize_nir(get("nir"))
+    except InvalidIdentifier as exc:
+        errors["nir"] = IDENTIFIER_MESSAGES.get(exc.code, "is not valid")
+    try:
+        serial = identifiers.normalize_vitale_serial(get("vitale_serial"))
+    except InvalidIdentifier as exc:
+        errors["vitale_serial"] = IDENTIFIER_MESSAGES.get(exc.code, "is not valid")
+    family = _text(get("family_name"), "family_name", errors)
+    given = _text(get("given_name"), "given_name", errors)
+    try:
+        birth = _iso_date(get("birth_date"))
+        if birth > today:
+            errors["birth_date"] = "is in the future"
+    except ValueError as exc:
+        errors["birth_date"] = str(exc)
+    try:
+        sent = _iso_date(get("letter_sent_on"))
+    except ValueError as exc:
+        errors["letter_sent_on"] = str(exc)
+    if get("phone"):
+        try:
+            phone = normalize_phone(get("phone"))
+        except ValueError as exc:
+            errors["phone"] = str(exc)
+    if get("email"):
+        email = get("email")
+        if len(email) > 254 or not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+", email):
+            errors["email"] = "is not an e-mail address"
+    language = get("language").lower() or "fr"
+    if language not in ("fr", "en"):
+        errors["language"] = "must be fr or en"
+    if errors:
+        raise RowErrors(errors)
+    return Enrolment(nir=nir, vitale_serial=serial, family_name=family, given_name=given, birth_date=birth,
+                     phone=phone, email=email, language=language, letter_sent_on=sent)
+
+
+def _timestamp(value) -> datetime:
+    if not isinstance(value, str):
+        raise ValueError("must be an ISO 8601 date and time")
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError("must be an ISO 8601 date and time, e.g. 2026-11-24T10:15:00+01:00") from None
+    if moment.tzinfo is None:
+        raise ValueError("must carry its time zone, e.g. +01:00 or Z")
+    return moment.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def access_attempt_from_json(data) -> AccessAttempt:
+    if not isinstance(data, dict):
+        raise RowErrors({"body": "must be a JSON object"})
+    errors: dict[str, str] = {}
+    nir = occurred = None
+    if not isinstance(data.get("nir"), str):
+        errors["nir"] = "is required, as text"
+    else:
+        try:
+            nir = identifiers.normalize_nir(data["nir"])
+        except InvalidIdentifier as exc:
+            errors["nir"] = IDENTIFIER_MESSAGES.get(exc.code, "is not valid")
+    try:
+        occurred = _timestamp(data.get("occurred_at"))
+    except ValueError as exc:
+        errors["occurred_at"] = str(exc)
+    name = _text(data.get("professional_name"), "professional_name", errors, 200)
+    profession = _text(data.get("profession"), "profession", errors)
+    organisation = _text(data.get("organisation"), "organisation", errors, 200)
+    section = _text(data.get("section"), "section", errors)
+    mode = data.get("mode")
+    if mode not in {m.value for m in Mode}:
+        errors["mode"] = "must be normal, samu or break_glass"
+    reason = _text(data.get("reason"), "reason", errors, 500, required=False)
+    if mode in (Mode.SAMU, Mode.BREAK_GLASS) and not reason and "reason" not in errors:
+        errors["reason"] = "is required for an emergency access"
+    professional_id = data.get("professional_id")
+    if professional_id is not None and not (isinstance(professional_id, str)
+                                            and re.fullmatch(r"[0-9A-Za-z]{1,20}", professional_id.strip())):
+        errors["professional_id"] = "must be an RPPS number (digits and letters, at most 20)"
+    event_id = data.get("event_id")
+    if event_id is not None and not (isinstance(event_id, (str, int)) and 0 < len(str(event_id)) <= 100):
+        errors["event_id"] = "must be text of at most 100 characters"
+    if errors:
+        raise RowErrors(errors)
+    return AccessAttempt(nir=nir, occurred_at=occurred, professional_name=name, profession=profession,
+                         organisation=organisation, mode=mode, section=section, reason=reason,
+                         professional_id=professional_id.strip() if professional_id else None,
+                         event_id=str(event_id) if event_id is not None else None)

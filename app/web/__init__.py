@@ -1,0 +1,104 @@
+"""The web portal: blueprint registration, page furniture shared by every view, security headers."""
+import hashlib
+import os
+
+from flask import Flask, abort, g, render_template, request, send_file, session, url_for
+from flask_babel import format_date, format_datetime, gettext as _
+from flask_wtf.csrf import CSRFError
+
+from ..services import format_reference
+from . import locale
+
+STATIC_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(__file__))), "static")
+CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+       "frame-ancestors 'none'; base-uri 'none'")
+
+
+def _asset_names() -> dict[str, str]:
+    """Content-hashed names, so assets can be cached for a year and still change."""
+    names = {}
+    for name in os.listdir(STATIC_DIR):
+        with open(os.path.join(STATIC_DIR, name), "rb") as f:
+            digest = hashlib.sha256(f.read()).hexdigest()[:10]
+        stem, ext = os.path.splitext(name)
+        names[name] = f"{stem}.{digest}{ext}"
+    return names
+
+
+def register(app: Flask) -> None:
+    from .views import bp
+    app.register_blueprint(bp)
+
+    assets = _asset_names()
+    by_hashed = {v: k for k, v in assets.items()}
+
+    @app.get("/assets/<name>")
+    def asset(name):
+        original = by_hashed.get(name)
+        if original is None:
+            abort(404)
+        response = send_file(os.path.join(STATIC_DIR, original), max_age=365 * 24 * 3600)
+        response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+        return response
+
+    @app.before_request
+    def no_one_yet():
+        g.person_id = None
+
+    @app.context_processor
+    def furniture():
+        lang = locale.select_locale()
+        return {
+            "asset_url": lambda name: url_for("asset", name=assets[name]),
+            "lang": lang,
+            "other_lang": "en" if lang == "fr" else "fr",
+            "signed_in": getattr(g, "person_id", None) is not None,
+            "fmt_ref": format_reference,
+            "fmt_date": lambda d: format_date(d, "long") if d else "",
+            "fmt_datetime": lambda d: format_datetime(d, "d MMMM y, HH:mm") if d else "",
+            "lang_url": lambda code: url_for(request.endpoint or "web.home",
+                                             **{**(request.view_args or {}), **request.args.to_dict(), "lang": code}),
+        }
+
+    @app.after_request
+    def headers(response):
+        h = response.headers
+        h.setdefault("Content-Security-Policy", CSP)
+        h["X-Content-Type-Options"] = "nosniff"
+        h["Referrer-Policy"] = "no-referrer"
+        h["X-Frame-Options"] = "DENY"
+        h["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+        if app.config["SESSION_COOKIE_SECURE"]:
+            h["Strict-Transport-Security"] = "max-age=31536000"
+        if request.endpoint != "asset":
+            # Pages carry personal data or a CSRF token: never stored by a browser or a proxy.
+            h["Cache-Control"] = "no-store"
+            h.add("Vary", "Cookie")
+        return locale.remember(response)
+
+    def error_page(status: int, title: str, text: str):
+        return render_template("pages/error.html", title=title, text=text), status
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc):
+        return error_page(400, _("This page has expired"),
+                          _("For your safety, the form had expired. Go back, reload the page and try again."))
+
+    @app.errorhandler(400)
+    def bad_request(exc):
+        return error_page(400, _("We could not read this request"), _("Go back and try again."))
+
+    @app.errorhandler(404)
+    def not_found(exc):
+        return error_page(404, _("Page not found"), _("Check the address, or go back to the home page."))
+
+    @app.errorhandler(405)
+    def not_allowed(exc):
+        return error_page(405, _("Page not found"), _("Check the address, or go back to the home page."))
+
+    @app.errorhandler(500)
+    def server_error(exc):
+        return error_page(500, _("Sorry, something went wrong"),
+                          _("Nothing was changed. Try again in a few minutes, or call 34 22."))
+
+    app.jinja_env.globals["session"] = session

@@ -1,0 +1,94 @@
+"""Flask-WTF forms of the portal; every message in plain words through the catalogs."""
+import secrets
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, RadioField, StringField
+from wtforms.validators import InputRequired, ValidationError
+
+from .. import clock
+from ..domain import identifiers
+from ..domain.errors import InvalidIdentifier
+
+MESSAGES = {
+    "nir_missing": _l("Enter your social security number."),
+    "nir_looks_like_vitale": _l("This looks like the number of your Vitale card. Enter your social security "
+                                "number: 13 digits and a 2-digit key, at the top of your letter."),
+    "nir_missing_key": _l("Your number has 13 characters. Add the 2-digit key at the end: 15 in all."),
+    "nir_length": _l("Your social security number has 15 characters: 13 and a 2-digit key."),
+    "nir_bad_key": _l("This number is not right. Check each digit, and the 2-digit key at the end."),
+    "nir_format": _l("This number is not right. It starts with 1 or 2 and has 15 characters."),
+    "vitale_missing": _l("Enter the serial number of your Vitale card."),
+    "vitale_looks_like_nir": _l("This looks like your social security number. Enter the serial number of "
+                                "your Vitale card: 8 to 13 digits."),
+    "vitale_format": _l("The serial number of your Vitale card has digits only."),
+    "vitale_length": _l("The serial number of your Vitale card has 8 to 13 digits."),
+    "swapped": _l("The two numbers seem swapped. Put your social security number (15 characters) first, "
+                  "then the serial number of your Vitale card."),
+    "birth_date_missing": _l("Enter your date of birth."),
+    "birth_date_format": _l("Enter your date of birth as day, month and year, for example 25/03/1948."),
+    "birth_date_range": _l("Your date of birth must be in the past."),
+    "code_missing": _l("Enter the code from your letter."),
+    "code_format": _l("The code from your letter has 12 letters and digits."),
+}
+
+
+class _Normalized:
+    """Runs a domain normalizer and keeps the clean value on the field, or explains the slip."""
+
+    def __init__(self, fn):
+        self.fn = fn
+
+    def __call__(self, form, field):
+        try:
+            field.clean = self.fn(field.data or "")
+        except InvalidIdentifier as exc:
+            field.errors[:] = []
+            raise ValidationError(MESSAGES[exc.code]) from None
+
+
+class IdentifyForm(FlaskForm):
+    nir = StringField(_l("Social security number"), validators=[_Normalized(identifiers.normalize_nir)])
+    vitale_serial = StringField(_l("Serial number of your Vitale card"),
+                                validators=[_Normalized(identifiers.normalize_vitale_serial)])
+    birth_date = StringField(_l("Date of birth"),
+                             validators=[_Normalized(lambda v: identifiers.parse_birth_date(v, clock.today()))])
+    code = StringField(_l("Code from the letter"),
+                       validators=[_Normalized(identifiers.normalize_provisional_code)])
+
+    def validate(self, extra_validators=None):
+        ok = super().validate(extra_validators)
+        if identifiers.detect_swap(self.nir.data or "", self.vitale_serial.data or ""):
+            self.nir.errors = [MESSAGES["swapped"]]
+            self.vitale_serial.errors = []
+            return False
+        return ok
+
+
+class NewCodeForm(FlaskForm):
+    nir = IdentifyForm.nir
+    vitale_serial = IdentifyForm.vitale_serial
+    birth_date = IdentifyForm.birth_date
+    validate = IdentifyForm.validate
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(16)
+
+
+class ConfirmForm(FlaskForm):
+    """A confirmation: its one-time token makes a double submit one change and one receipt."""
+
+    token = HiddenField(validators=[InputRequired()])
+
+    def with_token(self):
+        if not self.token.data:
+            self.token.data = new_token()
+        return self
+
+
+class CloseForm(ConfirmForm):
+    choice = RadioField(_l("What should happen to your data?"),
+                        choices=[("archive", _l("Keep it archived for 10 years")),
+                                 ("delete", _l("Delete it within 3 months"))],
+                        validators=[InputRequired(message=_l("Choose what should happen to your data."))])

@@ -1,0 +1,308 @@
+"""Views of the portal: each one reads a form, calls one service, and renders what a person needs next."""
+from datetime import date
+from functools import wraps
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+
+from .. import clock
+from ..domain import identifiers
+from ..domain.emergency import Setting
+from ..domain.errors import (IdentificationFailed, IdentificationLocked, InvalidIdentifier, InvalidTransition,
+                             NotAuthorized, NotFound, WindowClosed)
+from ..services import Actor, access, identity, spaces
+from .forms import CloseForm, ConfirmForm, IdentifyForm, NewCodeForm
+
+bp = Blueprint("web", __name__)
+NEXT_STEPS = {"space", "oppose", "close", "reopen", "history", "emergency"}
+
+
+# --- signing in and out -------------------------------------------------------------------
+
+def signed_in(view):
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        person_id, reason = identity.resolve_session(session.get("sid"))
+        if person_id is None:
+            session.clear()
+            if reason:
+                flash(_("You were signed out after 15 minutes without activity. Please identify again.")
+                      if reason == "idle" else _("Your visit has ended. Please identify again."))
+            step = (request.endpoint or "").removeprefix("web.")
+            return redirect(url_for("web.identify", next=step if step in NEXT_STEPS else None))
+        g.person_id = person_id
+        g.actor = Actor(person_id, "web")
+        return view(*args, **kwargs)
+    return wrapper
+
+
+def _client() -> str:
+    return request.remote_addr or "unknown"
+
+
+@bp.route("/identify", methods=["GET", "POST"])
+def identify():
+    form = IdentifyForm()
+    step = request.args.get("next") if request.args.get("next") in NEXT_STEPS else "space"
+    failure = None
+    if form.validate_on_submit():
+        try:
+            person_id = identity.identify(form.nir.clean, form.vitale_serial.clean, form.birth_date.clean,
+                                          form.code.clean, client=_client(), channel="web")
+        except IdentificationFailed:
+            failure = _("These details do not match our records. Check the four numbers and try again. "
+                        "After several mistakes, you will have to wait before trying again.")
+        except IdentificationLocked as exc:
+            failure = _("Too many attempts. For your safety, identification is paused until %(time)s. "
+                        "You can also call 34 22.", time=_fmt_until(exc.until))
+        else:
+            session.clear()  # a new session at identification: nothing carried over from before
+            session["sid"] = identity.start_session(person_id)
+            return redirect(url_for("web." + step))
+    return render_template("pages/identify.html", form=form, failure=failure, step=step)
+
+
+def _fmt_until(moment) -> str:
+    from flask_babel import format_datetime
+    return format_datetime(moment, "d MMMM, HH:mm")
+
+
+@bp.route("/code/new", methods=["GET", "POST"])
+def new_code():
+    form = NewCodeForm()
+    failure = None
+    if form.validate_on_submit():
+        try:
+            identity.request_new_code(form.nir.clean, form.vitale_serial.clean, form.birth_date.clean,
+                                      client=_client(), channel="web")
+        except IdentificationLocked as exc:
+            failure = _("Too many attempts. For your safety, please wait until %(time)s. "
+                        "You can also call 34 22.", time=_fmt_until(exc.until))
+        else:
+            return redirect(url_for("web.code_sent"))
+    return render_template("pages/code_new.html", form=form, failure=failure)
+
+
+@bp.get("/code/sent")
+def code_sent():
+    return render_template("pages/code_sent.html")
+
+
+@bp.post("/sign-out")
+def sign_out():
+    form = ConfirmForm()
+    if not form.validate_on_submit() and "csrf_token" in form.errors:
+        abort(400)
+    identity.end_session(session.get("sid"))
+    session.clear()
+    return redirect(url_for("web.signed_out"))
+
+
+@bp.get("/signed-out")
+def signed_out():
+    return render_template("pages/signed_out.html")
+
+
+# --- public pages ---------------------------------------------------------------------------
+
+@bp.get("/")
+def home():
+    person_id, _reason = identity.resolve_session(session.get("sid"))
+    g.person_id = person_id
+    return render_template("pages/home.html")
+
+
+@bp.get("/accessibility")
+def accessibility():
+    return render_template("pages/accessibility.html")
+
+
+# --- the health space ----------------------------------------------------------------------
+
+def _idempotency(form: ConfirmForm) -> str:
+    # Namespaced by person, so a token from one person's page can never name another's receipt.
+    return f"web:{g.person_id}:{form.token.data[:40]}"
+
+
+def _refused(exc: Exception):
+    """A rule said no: say it plainly on the space page; nothing was changed."""
+    if isinstance(exc, WindowClosed):
+        return render_template("pages/window_closed.html", space=spaces.view(g.actor, g.person_id))
+    flash(_("This action is not possible now. Nothing was changed."))
+    return redirect(url_for("web.space"))
+
+
+@bp.get("/space")
+@signed_in
+def space():
+    return render_template("pages/space.html", space=spaces.view(g.actor, g.person_id))
+
+
+@bp.route("/oppose", methods=["GET", "POST"])
+@signed_in
+def oppose():
+    view = spaces.view(g.actor, g.person_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            record = spaces.oppose(g.actor, g.person_id, _idempotency(form))
+        except (WindowClosed, InvalidTransition) as exc:
+            return _refused(exc)
+        return redirect(url_for("web.receipt", reference=record.reference))
+    if "oppose" not in view.actions:
+        return _refused(WindowClosed() if view.state in ("notified", "active") else InvalidTransition(view.state, "oppose"))
+    return render_template("pages/oppose.html", space=view, form=form.with_token())
+
+
+@bp.route("/close", methods=["GET", "POST"])
+@signed_in
+def close():
+    view = spaces.view(g.actor, g.person_id)
+    form = CloseForm()
+    if form.validate_on_submit():
+        try:
+            record = spaces.close(g.actor, g.person_id, delete_data=form.choice.data == "delete",
+                                  idempotency_key=_idempotency(form))
+        except InvalidTransition as exc:
+            return _refused(exc)
+        return redirect(url_for("web.receipt", reference=record.reference))
+    if "close" not in view.actions:
+        return _refused(InvalidTransition(view.state, "close"))
+    return render_template("pages/close.html", space=view, form=form.with_token())
+
+
+@bp.route("/reopen", methods=["GET", "POST"])
+@signed_in
+def reopen():
+    view = spaces.view(g.actor, g.person_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            record = spaces.reopen(g.actor, g.person_id, _idempotency(form))
+        except InvalidTransition as exc:
+            return _refused(exc)
+        return redirect(url_for("web.receipt", reference=record.reference))
+    if "reopen" not in view.actions:
+        return _refused(InvalidTransition(view.state, "reopen"))
+    return render_template("pages/reopen.html", space=view, form=form.with_token())
+
+
+@bp.get("/receipt/<reference>")
+@signed_in
+def receipt(reference):
+    try:
+        record = spaces.receipt(g.actor, reference)
+    except (NotFound, NotAuthorized):
+        abort(404)
+    return render_template("pages/receipt.html", record=record, space=spaces.view(g.actor, g.person_id))
+
+
+# --- emergency access ---------------------------------------------------------------------
+
+@bp.get("/emergency")
+@signed_in
+def emergency():
+    return render_template("pages/emergency.html", space=spaces.view(g.actor, g.person_id))
+
+
+@bp.route("/emergency/<setting>/<state>", methods=["GET", "POST"])
+@signed_in
+def emergency_change(setting, state):
+    if setting not in {s.value for s in Setting} or state not in ("on", "off"):
+        abort(404)
+    view = spaces.view(g.actor, g.person_id)
+    on = state == "on"
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            record = spaces.set_emergency_access(g.actor, g.person_id, setting, on, _idempotency(form))
+        except InvalidTransition as exc:
+            return _refused(exc)
+        return redirect(url_for("web.receipt", reference=record.reference))
+    return render_template("pages/emergency_change.html", space=view, setting=setting, on=on,
+                           form=form.with_token())
+
+
+# --- access history ------------------------------------------------------------------------
+
+def _date_arg(name: str) -> tuple[date | None, str | None]:
+    raw = (request.args.get(name) or "").strip()
+    if not raw:
+        return None, None
+    try:
+        return identifiers.parse_birth_date(raw, date(9999, 12, 31)), None
+    except InvalidIdentifier:
+        return None, _("Enter a date as day, month and year, for example 01/11/2026.")
+
+
+@bp.get("/history")
+@signed_in
+def history():
+    date_from, from_error = _date_arg("from")
+    date_to, to_error = _date_arg("to")
+    if date_from and date_to and date_to < date_from:
+        to_error = _("The end date must be the same as or after the start date.")
+    page = request.args.get("page", "1")
+    page = int(page) if page.isdigit() and len(page) < 7 else 1
+    result = access.history(g.actor, g.person_id, page, None if from_error else date_from,
+                            None if to_error else date_to)
+    return render_template("pages/history.html", result=result, from_error=from_error, to_error=to_error,
+                           space=spaces.view(g.actor, g.person_id), args=request.args)
+
+
+@bp.get("/history/activity")
+@signed_in
+def activity():
+    return render_template("pages/activity.html", records=spaces.activity(g.actor, g.person_id),
+                           space=spaces.view(g.actor, g.person_id))
+
+
+@bp.get("/history/blocked")
+@signed_in
+def blocked():
+    return render_template("pages/blocked.html", blocks=access.blocked_professionals(g.actor, g.person_id),
+                           space=spaces.view(g.actor, g.person_id))
+
+
+def _history_action(event_id: int, kind: str):
+    try:
+        event = access.event_for(g.actor, g.person_id, event_id)
+    except NotFound:
+        abort(404)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        service = access.block_professional if kind == "block" else access.report_access
+        try:
+            record = service(g.actor, g.person_id, event_id, _idempotency(form))
+        except InvalidTransition as exc:
+            return _refused(exc)
+        return redirect(url_for("web.receipt", reference=record.reference))
+    return render_template("pages/history_action.html", event=event, kind=kind, form=form.with_token())
+
+
+@bp.route("/history/<int:event_id>/block", methods=["GET", "POST"])
+@signed_in
+def block(event_id):
+    return _history_action(event_id, "block")
+
+
+@bp.route("/history/<int:event_id>/report", methods=["GET", "POST"])
+@signed_in
+def report(event_id):
+    return _history_action(event_id, "report")
+
+
+@bp.route("/history/blocked/<int:block_id>/unblock", methods=["GET", "POST"])
+@signed_in
+def unblock(block_id):
+    blocks = {b.id: b for b in access.blocked_professionals(g.actor, g.person_id)}
+    if block_id not in blocks:
+        abort(404)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            record = access.unblock_professional(g.actor, g.person_id, block_id, _idempotency(form))
+        except NotFound:
+            return _refused(InvalidTransition("unblocked", "unblock"))
+        return redirect(url_for("web.receipt", reference=record.reference))
+    return render_template("pages/unblock.html", block=blocks[block_id], form=form.with_token())

@@ -1,0 +1,190 @@
+"""Shared fixtures: one app on a migrated database (SQLite, or PostgreSQL via DATABASE_URL), emptied after each test."""
+import os
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import pytest
+from bs4 import BeautifulSoup
+
+from app import clock, create_app
+from app.models import db
+from app.services import identity
+
+TEST_CONFIG = {
+    "TESTING": True,
+    "SECRET_KEY": "test-secret",
+    "LOOKUP_KEY": "test-lookup-key",
+    # Cheap argon2 in tests only; production parameters are asserted in tests/unit/test_config.py.
+    "ARGON2_TIME_COST": 1,
+    "ARGON2_MEMORY_KIB": 1024,
+    "ARGON2_PARALLELISM": 1,
+}
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    url = os.environ.get("DATABASE_URL") or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    application = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": url})
+    from flask_migrate import upgrade
+    with application.app_context():
+        if url.startswith("postgresql"):
+            db.drop_all()
+            db.session.execute(db.text("DROP TABLE IF EXISTS alembic_version"))
+            db.session.commit()
+        upgrade()  # the schema comes from the migrations, so they are tested too
+    return application
+
+
+@pytest.fixture(autouse=True)
+def _clean(app):
+    yield
+    clock.freeze(None)
+    with app.app_context():
+        db.session.rollback()
+        for table in reversed(db.metadata.sorted_tables):
+            db.session.execute(table.delete())
+        db.session.commit()
+
+
+@pytest.fixture
+def ctx(app):
+    """An application context, for tests that call services directly."""
+    with app.app_context():
+        yield
+
+
+@dataclass
+class Holder:
+    """A person of the mailing batch, with what they would type to identify."""
+
+    person_id: int
+    nir: str
+    vitale_serial: str
+    birth_date: date
+    code: str
+    phone: str | None
+    language: str
+
+    def form(self) -> dict:
+        return {"nir": self.nir, "vitale_serial": self.vitale_serial,
+                "birth_date": self.birth_date.strftime("%d/%m/%Y"), "code": self.code}
+
+
+NIRS = ["240037511200567", "189071305512376", "274112A00401768", "158016912345639", "213057505601783"]
+
+
+@pytest.fixture
+def enrol(app):
+    """enrol(days_ago=10, **fields) -> Holder: puts one person in the batch, letter sent `days_ago` days ago."""
+    counter = iter(range(len(NIRS)))
+
+    def make(days_ago: int = 10, nir: str | None = None, phone: str | None = "+33612345678",
+             language: str = "fr", birth_date: date = date(1950, 3, 25), vitale_serial: str | None = None,
+             given_name: str = "Jeanne", family_name: str = "Martin") -> Holder:
+        i = next(counter)
+        nir = nir or NIRS[i]
+        serial = vitale_serial or f"8012345678{i}"
+        with app.app_context():
+            code = identity.enrol(identity.Enrolment(
+                nir=nir, vitale_serial=serial, family_name=family_name, given_name=given_name,
+                birth_date=birth_date, phone=phone, email=None, language=language,
+                letter_sent_on=clock.today() - timedelta(days=days_ago)))
+            person_id = identity.find_person_by_nir(nir).id
+        return Holder(person_id, nir, serial, birth_date, code, phone, language)
+    return make
+
+
+class Page:
+    """A response read as a person would: status, where it went, the parsed page."""
+
+    def __init__(self, response):
+        self.response = response
+        self.status = response.status_code
+        self.location = response.headers.get("Location")
+        self.html = response.get_data(as_text=True)
+        self.soup = BeautifulSoup(self.html, "html.parser")
+
+    @property
+    def h1(self) -> str:
+        h = self.soup.find("h1")
+        return h.get_text(" ", strip=True) if h else ""
+
+    @property
+    def title(self) -> str:
+        return self.soup.title.get_text(strip=True) if self.soup.title else ""
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.soup.get_text(" ").split())
+
+    @property
+    def errors(self) -> list[str]:
+        box = self.soup.select_one(".error-summary")
+        return [li.get_text(" ", strip=True) for li in box.select("li")] if box else []
+
+    def field_error(self, field_id: str) -> str:
+        p = self.soup.select_one(f"#{field_id}-error")
+        return p.get_text(" ", strip=True).removeprefix("Error:").removeprefix("Erreur :").strip() if p else ""
+
+    @property
+    def reference(self) -> str:
+        ref = self.soup.select_one(".ref")
+        return re.sub(r"\s", "", ref.get_text()) if ref else ""
+
+    def link(self, text: str) -> str:
+        for a in self.soup.find_all("a"):
+            if text in a.get_text(" ", strip=True):
+                return a["href"]
+        raise AssertionError(f"no link {text!r} on {self.h1!r}")
+
+
+class User:
+    """Drives the portal through the Flask test client, without JavaScript, like a person with a browser."""
+
+    def __init__(self, client, lang: str = "fr"):
+        self.client = client
+        self.lang = lang
+        self.pages: list[tuple[str, Page]] = []
+        client.set_cookie("lang", lang)
+
+    def get(self, url: str, follow: bool = True) -> Page:
+        page = Page(self.client.get(url, headers={"Accept-Encoding": "identity"}))
+        self.pages.append((url, page))
+        if follow and page.status in (301, 302, 303) and page.location:
+            return self.get(page.location)
+        return page
+
+    def submit(self, page: Page, data: dict | None = None, form_index: int = -1, follow: bool = True) -> Page:
+        """Fill the page's form (the last one by default: the header's sign-out form comes first)."""
+        forms = [f for f in page.soup.find_all("form") if f.get("method", "get").lower() == "post"]
+        form = forms[form_index]
+        fields = {i["name"]: i.get("value", "") for i in form.find_all("input")
+                  if i.get("name") and i.get("type") not in ("radio", "checkbox")}
+        fields.update(data or {})
+        action = form.get("action") or "/"
+        response = self.client.post(action, data=fields)
+        result = Page(response)
+        self.pages.append((action, result))
+        if follow and result.status in (301, 302, 303) and result.location:
+            return self.get(result.location)
+        return result
+
+    def identify(self, holder: Holder, next_step: str | None = None, **overrides) -> Page:
+        page = self.get("/identify" + (f"?next={next_step}" if next_step else ""))
+        return self.submit(page, {**holder.form(), **overrides})
+
+
+@pytest.fixture
+def user(client):
+    return User(client, "fr")
+
+
+@pytest.fixture
+def user_en(app):
+    return User(app.test_client(), "en")
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
