@@ -1,4 +1,5 @@
 """Shared fixtures: one app on a migrated database (SQLite, or PostgreSQL via DATABASE_URL), emptied after each test."""
+import gzip
 import os
 import re
 from dataclasses import dataclass
@@ -76,12 +77,16 @@ NIRS = ["240037511200567", "189071305512376", "274112A00401768", "15801691234563
 
 @pytest.fixture
 def enrol(app):
-    """enrol(days_ago=10, **fields) -> Holder: puts one person in the batch, letter sent `days_ago` days ago."""
+    """enrol(days_ago=10, **fields) -> Holder: puts one person in the batch, letter sent `days_ago` days ago.
+
+    The letter's code is valid 6 weeks; for an older letter (or with renew=True) the holder is given a
+    new code issued today, as if they had asked for one, so that they can identify.
+    """
     counter = iter(range(len(NIRS)))
 
     def make(days_ago: int = 10, nir: str | None = None, phone: str | None = "+33612345678",
              language: str = "fr", birth_date: date = date(1950, 3, 25), vitale_serial: str | None = None,
-             given_name: str = "Jeanne", family_name: str = "Martin") -> Holder:
+             given_name: str = "Jeanne", family_name: str = "Martin", renew: bool | None = None) -> Holder:
         i = next(counter)
         nir = nir or NIRS[i]
         serial = vitale_serial or f"8012345678{i}"
@@ -90,7 +95,11 @@ def enrol(app):
                 nir=nir, vitale_serial=serial, family_name=family_name, given_name=given_name,
                 birth_date=birth_date, phone=phone, email=None, language=language,
                 letter_sent_on=clock.today() - timedelta(days=days_ago)))
-            person_id = identity.find_person_by_nir(nir).id
+            person = identity.find_person_by_nir(nir)
+            person_id = person.id
+            if renew or (renew is None and days_ago > app.config["PROVISIONAL_CODE_VALID_DAYS"]):
+                code = identity._issue_code(person, clock.today())
+                db.session.commit()
         return Holder(person_id, nir, serial, birth_date, code, phone, language)
     return make
 
@@ -102,7 +111,11 @@ class Page:
         self.response = response
         self.status = response.status_code
         self.location = response.headers.get("Location")
-        self.html = response.get_data(as_text=True)
+        raw = response.get_data()
+        self.wire_bytes = len(raw)  # as sent: compressed when the client asked for gzip
+        if response.headers.get("Content-Encoding") == "gzip":
+            raw = gzip.decompress(raw)
+        self.html = raw.decode("utf-8")
         self.soup = BeautifulSoup(self.html, "html.parser")
 
     @property
@@ -142,14 +155,15 @@ class Page:
 class User:
     """Drives the portal through the Flask test client, without JavaScript, like a person with a browser."""
 
-    def __init__(self, client, lang: str = "fr"):
+    def __init__(self, client, lang: str = "fr", encoding: str = "identity"):
         self.client = client
         self.lang = lang
+        self.encoding = encoding
         self.pages: list[tuple[str, Page]] = []
         client.set_cookie("lang", lang)
 
     def get(self, url: str, follow: bool = True) -> Page:
-        page = Page(self.client.get(url, headers={"Accept-Encoding": "identity"}))
+        page = Page(self.client.get(url, headers={"Accept-Encoding": self.encoding}))
         self.pages.append((url, page))
         if follow and page.status in (301, 302, 303) and page.location:
             return self.get(page.location)
@@ -163,7 +177,7 @@ class User:
                   if i.get("name") and i.get("type") not in ("radio", "checkbox")}
         fields.update(data or {})
         action = form.get("action") or "/"
-        response = self.client.post(action, data=fields)
+        response = self.client.post(action, data=fields, headers={"Accept-Encoding": self.encoding})
         result = Page(response)
         self.pages.append((action, result))
         if follow and result.status in (301, 302, 303) and result.location:

@@ -47,14 +47,14 @@ class _Normalized:
             raise ValidationError(MESSAGES[exc.code]) from None
 
 
-class IdentifyForm(FlaskForm):
+class NewCodeForm(FlaskForm):
+    """Who the person is, without the letter's code: enough to send a new code, never to act."""
+
     nir = StringField(_l("Social security number"), validators=[_Normalized(identifiers.normalize_nir)])
     vitale_serial = StringField(_l("Serial number of your Vitale card"),
                                 validators=[_Normalized(identifiers.normalize_vitale_serial)])
     birth_date = StringField(_l("Date of birth"),
                              validators=[_Normalized(lambda v: identifiers.parse_birth_date(v, clock.today()))])
-    code = StringField(_l("Code from the letter"),
-                       validators=[_Normalized(identifiers.normalize_provisional_code)])
 
     def validate(self, extra_validators=None):
         ok = super().validate(extra_validators)
@@ -65,11 +65,9 @@ class IdentifyForm(FlaskForm):
         return ok
 
 
-class NewCodeForm(FlaskForm):
-    nir = IdentifyForm.nir
-    vitale_serial = IdentifyForm.vitale_serial
-    birth_date = IdentifyForm.birth_date
-    validate = IdentifyForm.validate
+class IdentifyForm(NewCodeForm):
+    code = StringField(_l("Code from the letter"),
+                       validators=[_Normalized(identifiers.normalize_provisional_code)])
 
 
 def new_token() -> str:

@@ -1,0 +1,114 @@
+"""QUALITY §1: every page of every flow, both languages, errors included, fits 14 KB with its stylesheet."""
+import gzip
+import re
+from datetime import timedelta
+from urllib.parse import urlparse
+
+import pytest
+
+from app import clock
+from app.services import access
+from tests.conftest import User
+
+BUDGET = 14_000  # bytes on the wire: HTML + stylesheets, gzip; 10 TCP segments of 1460 B is 14 600
+
+
+def _walk(app, enrol, lang) -> User:
+    """Every flow of the portal, with its error states, as one person per flow would go through it."""
+    def new_user():
+        return User(app.test_client(), lang, encoding="gzip")
+
+    u = new_user()
+    for url in ("/", "/accessibility", "/identify", "/code/new", "/nope", "/signed-out"):
+        u.get(url)
+    u.submit(u.get("/identify"), {})                                   # four empty fields
+    u.submit(u.get("/identify"), {"nir": "80123456789", "vitale_serial": "240037511200567",
+                                  "birth_date": "xx", "code": "1"})   # every slip
+    u.submit(u.get("/code/new"), {})
+    opp = enrol(days_ago=10)
+    u.identify(opp, code="AAAA-AAAA-AAAA")                            # the non-revealing failure
+    u.submit(u.get("/code/new"), {"nir": opp.nir, "vitale_serial": opp.vitale_serial,
+                                  "birth_date": opp.birth_date.strftime("%d/%m/%Y")})
+    u.submit(u.identify(opp, next_step="oppose"))                     # oppose -> receipt
+    u.get("/space")
+    u.get("/history/activity")
+
+    late = enrol(days_ago=60)
+    with app.app_context():
+        now = clock.now()
+        for i in range(30):  # a long history: the heaviest page is a full one
+            access.record_access(access.AccessAttempt(
+                nir=late.nir, occurred_at=now - timedelta(hours=i * 7),
+                professional_name="Dr Marie-Christine Delacroix-Fontaine",
+                profession="Médecin anesthésiste-réanimateur",
+                organisation="Centre hospitalier universitaire de Clermont-Ferrand, urgences adultes",
+                mode=("samu", "break_glass", "normal")[i % 3], section="Comptes rendus d'hospitalisation",
+                reason="Patient inconscient, pronostic vital engagé, aucune personne de confiance joignable"
+                if i % 3 != 2 else None, professional_id=f"1010{i:07d}", event_id=f"b{lang}{i}"), "cli")
+    u.identify(late, next_step="oppose")                              # window closed page
+    history = u.get("/history")
+    u.get(history.link("Older") if lang == "en" else "/history?page=2")
+    u.get("/history?from=xx&to=yy")
+    u.submit(u.get(history.soup.select(".entry a")[0]["href"]))      # block -> receipt
+    u.submit(u.get(history.soup.select(".entry a")[1]["href"]))      # report -> receipt
+    blocked = u.get("/history/blocked")
+    u.submit(u.get(blocked.soup.select(".entry a")[0]["href"]))      # unblock -> receipt
+    u.get("/emergency")
+    for setting in ("masked/on", "samu/off", "break_glass/off"):
+        u.submit(u.get(f"/emergency/{setting}"))
+    u.get("/emergency")
+    form = u.get("/close")
+    u.submit(form, {})                                                # no choice: error
+    u.submit(form, {"choice": "delete"})
+    u.get("/space")
+    u.submit(u.get("/reopen"))
+    u.get("/history/activity")
+    u.submit(u.get("/space"), form_index=0)                           # sign out
+    return u
+
+
+def _stylesheet_bytes(client, html: str, cache: dict) -> int:
+    total = 0
+    for href in re.findall(r'<link rel="stylesheet" href="([^"]+)"', html):
+        if href not in cache:
+            response = client.get(href, headers={"Accept-Encoding": "gzip"})
+            assert response.status_code == 200
+            body = response.get_data()
+            cache[href] = len(body) if response.headers.get("Content-Encoding") == "gzip" \
+                else len(gzip.compress(body))
+        total += cache[href]
+    return total
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_every_page_fits_14_kb_with_its_stylesheet(app, enrol, lang):
+    u = _walk(app, enrol, lang)
+    css: dict[str, int] = {}
+    seen = 0
+    report = []
+    for url, page in u.pages:
+        if page.status in (301, 302, 303):
+            continue
+        assert page.status != 500, url
+        seen += 1
+        total = page.wire_bytes + _stylesheet_bytes(u.client, page.html, css)
+        report.append((total, url))
+        assert total <= BUDGET, f"{url} weighs {total} B gzip with its CSS (budget {BUDGET})"
+    assert seen >= 35
+    print(f"\n{lang}: {seen} pages; heaviest {max(report)}")
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_no_request_to_another_origin_and_no_script(app, enrol, lang):
+    u = _walk(app, enrol, lang)
+    for url, page in u.pages:
+        if page.status in (301, 302, 303):
+            continue
+        for tag in page.soup.find_all(True):
+            for attr in ("src", "href", "action", "srcset", "data", "poster"):
+                value = tag.get(attr)
+                if value:
+                    parsed = urlparse(value)
+                    assert not parsed.netloc and parsed.scheme in ("", "data"), f"{url}: off-origin {value}"
+        assert not page.soup.find("script"), f"{url}: a script"
+        assert 'style="' not in page.html or "max-width" in page.html  # only the field widths
