@@ -51,7 +51,7 @@ def _deliver(msg: OutboxMessage, client) -> str | None:
         email = EmailMessage()
         email["From"], email["To"], email["Subject"] = c["MAIL_FROM"], msg.recipient, "Relais " + msg.reference
         email.set_content(msg.body)
-        with smtplib.SMTP(c["SMTP_HOST"], int(c.get("SMTP_PORT", 25)), timeout=10) as smtp:
+        with smtplib.SMTP(c["SMTP_HOST"], c["SMTP_PORT"], timeout=10) as smtp:
             smtp.send_message(email)
         return "smtp"
     # No carrier configured (the offline demo): the message goes to the log, secrets left out.
