@@ -40,6 +40,8 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     from .web import register as register_web
     register_web(app)
+    from ivr import register as register_ivr
+    register_ivr(app)
     from .cli import register as register_cli
     register_cli(app)
     return app

@@ -16,3 +16,25 @@ def deletion_done(person, reference: str) -> str:
     with force_locale(person.language):
         return _("Relais: the data of your closed health space has been deleted, as you asked. "
                  "Ref %(ref)s", ref=format_reference(reference))
+
+
+def history_sms(person, events, reference: str) -> str:
+    """The last accesses, who and when, in one SMS: names shortened until it fits 160 characters."""
+    with force_locale(person.language):
+        for width in (40, 28, 20, 14, 10):
+            items = "; ".join(f"{e.occurred_at:%d/%m %H:%M} {e.professional_name[:width]}" for e in events)
+            text = _("Relais: last accesses: %(items)s. Ref %(ref)s", items=items, ref=format_reference(reference)) \
+                if events else _("Relais: nobody has looked at your health space. Ref %(ref)s",
+                                 ref=format_reference(reference))
+            if len(text) <= 160:
+                return text
+        return text[:160]
+
+
+def history_letter(person, events, reference: str) -> str:
+    """The history on paper: one line an access, newest first."""
+    with force_locale(person.language):
+        head = _("Accesses to your health space, newest first. Reference %(ref)s.", ref=format_reference(reference))
+        lines = [f"{e.occurred_at:%d/%m/%Y %H:%M} UTC - {e.professional_name}, {e.profession}, {e.organisation} - "
+                 f"{e.mode} - {e.decision}" for e in events]
+        return "\n".join([head, *lines]) if lines else head

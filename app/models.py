@@ -195,3 +195,24 @@ class OutboxMessage(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
     provider_id: Mapped[str | None] = mapped_column(String(64))
     last_error: Mapped[str | None] = mapped_column(String(200))
+
+
+class CallState(db.Model):
+    """Where a phone call is in the call script, kept on the server and keyed by Twilio's CallSid.
+
+    `seq` numbers the steps: a webhook retried with an already answered step number gets the same
+    TwiML back (`last_twiml`) instead of acting twice.
+    """
+
+    __tablename__ = "call_state"
+    call_sid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    caller_lookup: Mapped[str | None] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(2), default="fr")
+    step: Mapped[str] = mapped_column(String(40))
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    last_twiml: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default="in-progress")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -20,6 +20,8 @@ TEST_CONFIG = {
     "ARGON2_TIME_COST": 1,
     "ARGON2_MEMORY_KIB": 1024,
     "ARGON2_PARALLELISM": 1,
+    "TWILIO_AUTH_TOKEN": "test-auth-token",
+    "PUBLIC_BASE_URL": "https://relais.test",
 }
 
 
@@ -202,3 +204,97 @@ def user_en(app):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+class Caller:
+    """A phone call as Twilio makes it: signed webhooks, following <Gather action>, <Redirect>, <Hangup>."""
+
+    def __init__(self, app, client=None, caller: str = "+33612345678", sid: str | None = None):
+        import uuid
+        self.app, self.client = app, client or app.test_client()
+        self.sid = sid or "CA" + uuid.uuid4().hex
+        self.caller = caller
+        self.said: list[str] = []       # everything said since the call began, in order
+        self.last: list[str] = []       # what the last answer said
+        self.languages: list[str] = []  # the language of each <Say> of the last answer
+        self.action: str | None = None
+        self.gather: dict = {}
+        self.ended = False
+        self.responses = 0
+
+    def _signed_post(self, url: str, params: dict, signature: str | None = None):
+        from twilio.request_validator import RequestValidator
+        validator = RequestValidator(self.app.config["TWILIO_AUTH_TOKEN"])
+        if signature is None:
+            signature = validator.compute_signature(self.app.config["PUBLIC_BASE_URL"] + url, params)
+        return self.client.post(url, data=params, headers={"X-Twilio-Signature": signature})
+
+    def params(self, **extra) -> dict:
+        return {"CallSid": self.sid, "AccountSid": "AC" + "0" * 32, "From": self.caller, "To": "+33900003422",
+                "CallStatus": "in-progress", "Direction": "inbound", **extra}
+
+    def _answer(self, response) -> "Caller":
+        import xml.etree.ElementTree as ET
+        assert response.status_code == 200, response.status_code
+        assert response.mimetype == "text/xml"
+        root = ET.fromstring(response.get_data(as_text=True))
+        self.responses += 1
+        self.last, self.languages, self.action, self.gather = [], [], None, {}
+        for el in root.iter():
+            if el.tag == "Say":
+                self.last.append(el.text or "")
+                self.languages.append(el.get("language"))
+            elif el.tag == "Gather":
+                self.action, self.gather = el.get("action"), dict(el.attrib)
+            elif el.tag == "Hangup":
+                self.ended = True
+        self.said.extend(self.last)
+        redirect = root.find("Redirect")
+        if redirect is not None and not self.ended:
+            return self._answer(self._signed_post(redirect.text, self.params()))
+        return self
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.last)
+
+    def start(self) -> "Caller":
+        return self._answer(self._signed_post("/ivr/voice", self.params()))
+
+    def press(self, digits: str) -> "Caller":
+        assert self.action and not self.ended, "nothing is waiting for an answer"
+        return self._answer(self._signed_post(self.action, self.params(Digits=self._as_twilio(digits))))
+
+    def _as_twilio(self, digits: str) -> str:
+        """What Twilio posts: the finishing key left out, and no more than numDigits keys."""
+        finish = self.gather.get("finishOnKey", "#")
+        if finish and finish in digits:
+            digits = digits[:digits.index(finish)]
+        if self.gather.get("numDigits"):
+            digits = digits[:int(self.gather["numDigits"])]
+        return digits
+
+    def speak(self, words: str) -> "Caller":
+        assert self.action and "speech" in self.gather.get("input", ""), "speech is not accepted here"
+        return self._answer(self._signed_post(self.action, self.params(SpeechResult=words, Confidence="0.9")))
+
+    def silence(self) -> "Caller":
+        assert self.gather.get("actionOnEmptyResult") == "true"
+        return self._answer(self._signed_post(self.action, self.params()))
+
+    def replay(self, digits: str):
+        """The same webhook again, as Twilio retries it; returns the raw response."""
+        return self._signed_post(self.action, self.params(Digits=self._as_twilio(digits)))
+
+    def identify(self, holder: "Holder") -> "Caller":
+        from app.domain.identifiers import keypad_form
+        nir = holder.nir.replace("A", "*1").replace("B", "*2")
+        self.press(nir + "#").press(holder.vitale_serial + "#")
+        self.press(holder.birth_date.strftime("%d%m%Y") + "#").press(keypad_form(holder.code) + "#")
+        return self.press("1")
+
+
+@pytest.fixture
+def call(app):
+    """call(caller="+33...") -> a new Caller on the shared app."""
+    return lambda **kw: Caller(app, **kw)

@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from flask import current_app
 
-from .. import audit, clock
+from .. import audit, clock, messages, outbox
 from ..clock import PARIS
 from ..domain.emergency import Decision, EmergencySettings, decide
 from ..domain.errors import InvalidTransition, NotFound
@@ -195,3 +195,19 @@ def report_access(actor: Actor, subject_id: int, event_id: int, idempotency_key:
 def reports_for_export() -> list[tuple[AccessReport, AccessEvent]]:
     return list(db.session.execute(db.select(AccessReport, AccessEvent).join(
         AccessEvent, AccessEvent.id == AccessReport.access_event_id).order_by(AccessReport.id)).all())
+
+
+def send_history(actor: Actor, subject_id: int, idempotency_key: str | None = None):
+    """Queue the history to the holder: the last 3 accesses by SMS, or the last 50 by post without a mobile."""
+    def change(space, today):
+        return {"sent_by": "sms" if space.person.phone else "letter"}
+
+    def after(record):
+        person = db.session.get(Person, subject_id)
+        limit = 3 if person.phone else 50
+        events = list(db.session.scalars(db.select(AccessEvent).where(AccessEvent.person_id == subject_id)
+                                         .order_by(AccessEvent.occurred_at.desc()).limit(limit)))
+        body = messages.history_sms(person, events, record.reference) if person.phone \
+            else messages.history_letter(person, events, record.reference)
+        outbox.queue(person, body, record.reference, channel="sms" if person.phone else "letter")
+    return act_once(actor, subject_id, "history.sent", idempotency_key, change, after)
