@@ -23,6 +23,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config.from_object(Config)
     if overrides:
         app.config.update(overrides)
+    app.config.setdefault("MAX_CONTENT_LENGTH", 256 * 1024)  # no form, webhook or event is larger
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _local_secret(app.instance_path)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql://"):
@@ -40,6 +41,8 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     from .web import register as register_web
     register_web(app)
+    from .api import register as register_api
+    register_api(app)
     from ivr import register as register_ivr
     register_ivr(app)
     from .cli import register as register_cli

@@ -1,0 +1,47 @@
+"""The JSON API of the health-record system: submit an access attempt, get the decision."""
+import hmac
+
+from flask import Blueprint, current_app, jsonify, request
+
+from ..services import access
+from ..services.validation import RowErrors, access_attempt_from_json
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def _authorized() -> bool:
+    key = current_app.config["OPERATOR_API_KEY"]
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    return bool(key) and scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode(), key.encode())
+
+
+@bp.post("/access-events")
+def access_events():
+    """Record an access attempt and answer the decision under the holder's settings."""
+    if not _authorized():
+        return jsonify(error="unauthorized", message="A valid bearer key is required."), 401, \
+            {"WWW-Authenticate": 'Bearer realm="relais"'}
+    data = request.get_json(silent=True)
+    if data is None:
+        return jsonify(error="invalid", errors={"body": "must be a JSON object"}), 400
+    try:
+        attempt = access_attempt_from_json(data)
+        try:
+            event, decision, _created = access.record_access(attempt, "api")
+        except access.UnknownPerson:
+            raise RowErrors({"nir": "no health space for this NIR"}) from None
+    except RowErrors as exc:
+        return jsonify(error="invalid", errors=exc.errors), 400
+    return jsonify(event_id=event.event_key, decision=decision.outcome, reason=decision.reason,
+                   masked_documents_visible=decision.masked_documents_visible), 201
+
+
+def register(app) -> None:
+    from .. import csrf
+    csrf.exempt(bp)  # a machine client with a bearer key: no browser session to protect
+    app.register_blueprint(bp)
+
+    @app.errorhandler(413)
+    def too_large(exc):
+        return jsonify(error="too_large"), 413
