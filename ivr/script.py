@@ -92,7 +92,7 @@ def say_menu(call):
 
 
 def menu_words():
-    return {"1": _("oppose, opposition, no, refuse, say no"), "2": _("close, closing, reopen, open, delete"),
+    return {"1": _("oppose, opposition, refuse, say no"), "2": _("close, closing, reopen, open, delete"),
             "3": _("history, who, accesses, looked, list"), "4": _("emergency, samu, urgent, break")}
 
 
