@@ -6,6 +6,7 @@ from datetime import date
 
 import click
 from flask import Flask
+from flask.cli import AppGroup, with_appcontext
 
 from . import audit, clock
 from .services import access, identity, spaces
@@ -33,6 +34,7 @@ def _say_errors(line: int, errors: dict[str, str]) -> None:
 @click.argument("batch", type=click.File("r", encoding="utf-8-sig"))
 @click.option("--codes-out", required=True, type=click.Path(dir_okay=False, writable=True),
               help="CSV file that receives nir,provisional_code for each row imported")
+@with_appcontext
 def enrol_command(batch, codes_out):
     """Import the mailing batch: each good row gets a notified space and a provisional code."""
     reader = csv.DictReader(batch)
@@ -66,7 +68,7 @@ def enrol_command(batch, codes_out):
         sys.exit(1)
 
 
-@click.group("access-events")
+@click.group("access-events", cls=AppGroup)
 def access_events():
     """Access events from the health-record system."""
 
@@ -100,7 +102,7 @@ def import_events(events):
         sys.exit(1)
 
 
-@click.group("jobs")
+@click.group("jobs", cls=AppGroup)
 def jobs():
     """Scheduled jobs."""
 
@@ -115,7 +117,7 @@ def run_jobs(as_of):
     click.echo(f"as of {day.isoformat()}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
 
 
-@click.group("audit")
+@click.group("audit", cls=AppGroup)
 def audit_group():
     """The hash-chained audit log."""
 
@@ -130,7 +132,7 @@ def verify():
         raise click.ClickException(f"audit chain broken after {count} entries (entry {broken})")
 
 
-@click.group("reports")
+@click.group("reports", cls=AppGroup)
 def reports():
     """Accesses reported as not recognised."""
 
@@ -149,7 +151,7 @@ def export_reports(out):
                          event.professional_id or "", event.mode, event.decision])
 
 
-@click.group("demo")
+@click.group("demo", cls=AppGroup)
 def demo():
     """Demo data for trying Relais."""
 
