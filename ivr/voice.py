@@ -1,4 +1,5 @@
 """Voice webhooks: load the call's state, run one step of the script, answer TwiML built with twilio.twiml."""
+import copy
 import logging
 
 from flask import Blueprint, Response, current_app, request
@@ -141,7 +142,8 @@ def voice():
         state = CallState(call_sid=sid, step="language", seq=0, data={}, language="fr",
                           caller_lookup=lookup("phone", caller) if caller else None, created_at=clock.now())
         db.session.add(state)
-    call = script.Call(sid, state.language, dict(state.data or {}), state.seq, caller)
+    # A deep copy: the JSON column only sees a change when it is given a different value.
+    call = script.Call(sid, state.language, copy.deepcopy(state.data or {}), state.seq, caller)
     try:
         if n is None:
             step_name = "language"
@@ -154,7 +156,7 @@ def voice():
         log.exception("voice step failed for call %s", sid[-6:])
         db.session.rollback()
         state = db.session.get(CallState, sid) or CallState(call_sid=sid, step="menu", seq=0, data={}, language="fr")
-        call = script.Call(sid, state.language, dict(state.data or {}), state.seq, caller)
+        call = script.Call(sid, state.language, copy.deepcopy(state.data or {}), state.seq, caller)
         with force_locale(call.language):
             call.before.append(_("Sorry, something went wrong. Nothing was changed."))
         step_name = "menu"

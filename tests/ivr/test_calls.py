@@ -1,0 +1,277 @@
+"""Whole calls as Twilio makes them: signed webhooks, keypad and speech, both languages, errors and retries."""
+import re
+from datetime import datetime, timedelta
+
+import pytest
+
+from app import clock
+from app.models import (AccessReport, ActionRecord, BlockedProfessional, CallState, HealthSpace, OutboxMessage,
+                        db)
+from app.services import access, identity
+from tests.conftest import Caller, User
+
+REFERENCE = re.compile(r"(\d[ ,]+){8}\d")
+CHOICE = re.compile(r"^(Pour .+, tapez (\d|étoile|dièse)\.|To .+, press (\d|star|hash)\.)$")
+
+
+def english(call):
+    return call().start().press("9")
+
+
+def state(app, holder):
+    with app.app_context():
+        return db.session.get(HealthSpace, holder.person_id)
+
+
+def accesses(app, holder, n):
+    with app.app_context():
+        for i in range(n):
+            access.record_access(access.AccessAttempt(
+                nir=holder.nir, occurred_at=clock.now() - timedelta(days=i), professional_name=f"Dr Pro {i}",
+                profession="Cardiologue", organisation="CHU", mode="break_glass" if i == 0 else "normal",
+                section="Ordonnances", reason="Inconscient" if i == 0 else None, event_id=f"v{holder.person_id}-{i}"),
+                "cli")
+
+
+# --- signatures ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("path", ["/ivr/voice", "/ivr/status"])
+def test_unsigned_or_forged_requests_get_403_and_change_nothing(app, path):
+    c = Caller(app)
+    assert c.client.post(path, data=c.params()).status_code == 403
+    assert c._signed_post(path, c.params(), signature="forged").status_code == 403
+    from twilio.request_validator import RequestValidator
+    other_url = RequestValidator("test-auth-token").compute_signature("https://elsewhere.test" + path, c.params())
+    assert c._signed_post(path, c.params(), signature=other_url).status_code == 403
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(CallState.call_sid))) == 0
+
+
+# --- greeting and menus ----------------------------------------------------------------------------
+
+def test_greeting_in_french_offers_english(call):
+    c = call().start()
+    assert c.languages == ["fr-FR", "en-GB"] and c.last[1] == "For English, press 9."
+    assert c.gather["input"] == "dtmf speech"
+    c.silence()  # silence at the greeting goes on in French
+    assert all(CHOICE.match(s) for s in c.last) and c.last[0].startswith("Pour ")
+    assert set(c.languages) == {"fr-FR"}
+
+
+def test_english_menu_phrases_every_choice_and_has_at_most_four(call):
+    c = english(call)
+    assert set(c.languages) == {"en-GB"}
+    assert all(CHOICE.match(s) for s in c.last), c.last
+    keys = [re.search(r"press (\w+)\.$", s).group(1) for s in c.last]
+    assert [k for k in keys if k not in ("star", "0")] == ["1", "2", "3", "4"]
+
+
+def test_star_repeats_zero_helps_silence_is_asked_again_then_help_then_goodbye(call):
+    c = english(call)
+    menu = list(c.last)
+    assert c.press("*").last == menu
+    assert c.press("0").last[0].startswith("Help:") and c.last[1:] == menu
+    assert c.silence().last[0] == "I did not hear anything." and c.last[1:] == menu
+    assert c.silence().last[0].startswith("Help:")
+    c.silence()
+    assert c.ended and "Goodbye" in c.text  # never a silent hang-up
+
+
+def test_three_wrong_keys_lead_to_help(call):
+    c = english(call)
+    assert c.press("7").last[0] == "This choice is not possible."
+    c.press("8")
+    assert c.press("6").last[0].startswith("Help:")
+
+
+def test_number_prompts_say_how_to_finish(call):
+    c = english(call).press("1")
+    assert "followed by the hash key" in c.text and c.gather["finishOnKey"] == "#"
+    assert c.gather["input"] == "dtmf"
+
+
+@pytest.mark.parametrize("words,expected", [("opposition please", "Have your letter"), ("the history", "Have your"),
+                                            ("emergency", "Have your")])
+def test_menu_by_speech_in_english(call, words, expected):
+    assert expected in english(call).speak(words).text
+
+
+@pytest.mark.parametrize("words", ["je veux m'opposer", "historique", "urgence"])
+def test_menu_by_speech_in_french(call, words):
+    c = call().start().silence().speak(words)
+    assert "Prenez votre courrier" in c.text
+
+
+# --- identification ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("typed,hint", [("80123456789", "Vitale card"), ("2400375112005", "13 digits"),
+                                        ("240037511200599", "not right")])
+def test_identification_slips_get_a_spoken_hint(call, typed, hint):
+    c = english(call).press("1").press(typed + "#")
+    assert hint in c.last[0] and "social security number" in c.text
+
+
+def test_numbers_are_read_back_before_they_are_checked(call, enrol):
+    holder = enrol(nir="274112A00401768")
+    c = english(call).press("1")
+    c.press("274112*100401768#").press(holder.vitale_serial + "#").press(holder.birth_date.strftime("%d%m%Y") + "#")
+    from app.domain.identifiers import keypad_form
+    c.press(keypad_form(holder.code) + "#")
+    assert "2 74 11 2A 004 017 68" in c.text and "To confirm, press 1." in c.last
+    c.press("1")  # Corsica typed 2*1: identified, on to the opposition
+    assert "will not be created" in c.text
+
+
+def test_wrong_details_start_again_and_count_for_the_web_too(app, call, enrol):
+    holder = enrol()
+    start = datetime(2026, 11, 24, 8)
+    for i in range(10):
+        clock.freeze(start + timedelta(hours=i))
+        c = english(call).press("1")
+        c.identify(holder.__class__(**{**holder.__dict__, "code": "AAAAAAAAAAAA"}))
+        assert "do not match" in c.text
+    clock.freeze(start + timedelta(hours=11))
+    page = User(app.test_client(), "en").identify(holder)
+    assert "Too many attempts" in page.errors[0]
+    c = english(call).press("1").identify(holder)
+    assert "Too many attempts" in c.text
+
+
+# --- the four actions --------------------------------------------------------------------------------
+
+def test_oppose_by_phone_then_the_web_sees_it(app, call, enrol):
+    holder = enrol(days_ago=10)
+    c = call().start().silence().press("1").identify(holder).press("1")
+    assert REFERENCE.search(c.text)
+    assert state(app, holder).state == "opposed"
+    with app.app_context():
+        person = identity.find_person_by_nir(holder.nir)
+        code = identity._issue_code(person, clock.today())
+        db.session.commit()
+    page = User(app.test_client(), "fr").identify(holder, code=code)
+    assert "opposé" in page.text
+
+
+def test_oppose_by_speech_in_english(app, call, enrol):
+    holder = enrol(days_ago=10)
+    c = english(call).speak("opposition").identify(holder).speak("yes")
+    assert REFERENCE.search(c.text) and state(app, holder).state == "opposed"
+
+
+def test_no_cancels_and_changes_nothing(app, call, enrol):
+    holder = enrol(days_ago=10)
+    c = english(call).press("1").identify(holder).speak("no")
+    assert c.last[0] == "Nothing was changed." and state(app, holder).state == "notified"
+
+
+def test_after_the_window_closure_is_offered(app, call, enrol):
+    holder = enrol(days_ago=60)
+    c = english(call).press("1").identify(holder)
+    assert "too late" in c.text
+    c.press("1")
+    assert "keep your data for 10 years" in c.text
+
+
+@pytest.mark.parametrize("key,deleted", [("1", False), ("2", True)])
+def test_close_by_phone(app, call, enrol, key, deleted):
+    holder = enrol(days_ago=60)
+    c = english(call).press("2").identify(holder).press(key).press("1")
+    assert REFERENCE.search(c.text)
+    space = state(app, holder)
+    assert space.state == "closed" and (space.deletion_due_on is not None) == deleted
+
+
+def test_closed_on_the_web_then_reopened_by_phone(app, call, enrol):
+    holder = enrol(days_ago=60)
+    u = User(app.test_client(), "en")
+    u.submit(u.identify(holder, next_step="close"), {"choice": "delete"})
+    with app.app_context():
+        code = identity._issue_code(identity.find_person_by_nir(holder.nir), clock.today())
+        db.session.commit()
+    c = english(call).press("2").identify(holder.__class__(**{**holder.__dict__, "code": code}))
+    assert "If you reopen it" in c.text and "will be cancelled" in c.text
+    c.press("1")
+    space = state(app, holder)
+    assert space.state == "active" and space.deletion_due_on is None
+
+
+def test_history_three_at_a_time_then_report_and_block(app, call, enrol):
+    holder = enrol(days_ago=60)
+    accesses(app, holder, 5)
+    c = english(call).press("3").identify(holder)
+    assert "newest first" in c.text and "Access 1." in c.text and "Dr Pro 0" in c.text and "Inconscient" in c.text
+    assert "Access 4." not in c.text
+    c.press("1")
+    assert "Access 4." in c.text and "Dr Pro 4" in c.text
+    c.press("2").press("5#").press("1")
+    assert "case reference" in c.text
+    c.press("1")
+    assert REFERENCE.search(c.text)
+    c.press("1").press("3")  # main menu, history again: already identified
+    c.press("2").press("1#").press("2").press("1")
+    with app.app_context():
+        assert db.session.scalar(db.select(AccessReport.access_event_id)) is not None
+        assert db.session.scalar(db.select(BlockedProfessional.professional_name)) == "Dr Pro 0"
+
+
+def test_history_by_sms_is_queued_and_fits_one_sms(app, call, enrol):
+    holder = enrol(days_ago=60)
+    accesses(app, holder, 4)
+    c = english(call).press("3").identify(holder).press("3")
+    assert "by SMS" in c.text and REFERENCE.search(c.text)
+    with app.app_context():
+        msg = db.session.scalars(db.select(OutboxMessage)).one()
+        assert msg.channel == "sms" and len(msg.body) <= 160 and "Dr Pro 0" in msg.body
+
+
+@pytest.mark.parametrize("key,column,value", [("1", "samu_access", False), ("2", "break_glass_access", False),
+                                              ("3", "masked_in_emergency", True)])
+def test_emergency_settings_by_phone(app, call, enrol, key, column, value):
+    holder = enrol(days_ago=60)
+    c = english(call).press("4").identify(holder)
+    assert "Access by the SAMU: allowed." in c.text
+    c.press(key).press("1")
+    assert REFERENCE.search(c.text)
+    assert getattr(state(app, holder), column) is value
+
+
+def test_reference_repeated_on_request(call, enrol):
+    holder = enrol(days_ago=10)
+    c = english(call).press("1").identify(holder).press("1")
+    first = REFERENCE.search(c.text).group(0)
+    assert REFERENCE.search(c.press("*").text).group(0) == first
+    c.silence()
+    assert c.ended and "Goodbye" in c.text
+
+
+# --- retries and odd requests ----------------------------------------------------------------------
+
+def test_a_retried_webhook_gets_the_same_answer_and_acts_once(app, call, enrol):
+    holder = enrol(days_ago=10)
+    c = english(call).press("1").identify(holder)
+    action = c.action
+    c.press("1")
+    replay = c._signed_post(action, c.params(Digits="1"))
+    assert replay.status_code == 200 and REFERENCE.search(replay.get_data(as_text=True))
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(ActionRecord.id))) == 1
+    again = c._signed_post("/ivr/voice", c.params())  # the very first webhook, retried
+    assert again.status_code == 200
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(CallState.call_sid))) == 1
+
+
+@pytest.mark.parametrize("path", ["/ivr/voice?n=999", "/ivr/voice?n=abc"])
+def test_odd_step_numbers_get_valid_twiml(app, call, path):
+    c = call().start()
+    response = c._signed_post(path, c.params(Digits="1"))
+    assert response.status_code == 200 and response.mimetype == "text/xml"
+
+
+def test_status_callback_records_the_end_and_forgets_what_was_typed(app, call):
+    c = english(call).press("1").press("240037511200567#")
+    response = c._signed_post("/ivr/status", c.params(CallStatus="completed"))
+    assert response.status_code == 204
+    with app.app_context():
+        row = db.session.get(CallState, c.sid)
+        assert row.status == "completed" and row.ended_at is not None and "nir" not in row.data
