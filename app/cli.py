@@ -10,7 +10,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from . import audit, clock
 from .services import access, identity, spaces
-from .services.validation import RowErrors, access_attempt_from_json, enrolment_from_row
+from .services.validation import RowErrors, enrolment_from_row, submit_access
 
 ENROL_COLUMNS = ["nir", "vitale_serial", "family_name", "given_name", "birth_date", "phone", "email",
                  "language", "letter_sent_on"]
@@ -86,11 +86,7 @@ def import_events(events):
                 data = json.loads(text)
             except json.JSONDecodeError:
                 raise RowErrors({"line": "not valid JSON"}) from None
-            attempt = access_attempt_from_json(data)
-            try:
-                event, decision, created = access.record_access(attempt, "cli")
-            except access.UnknownPerson:
-                raise RowErrors({"nir": "no health space for this NIR"}) from None
+            event, decision, created = submit_access(data, "cli")
         except RowErrors as exc:
             _say_errors(number, exc.errors)
             rejected += 1

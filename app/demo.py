@@ -1,5 +1,5 @@
 """Demo people for trying every action at once; loading again puts them back as they were."""
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from . import clock
 from .domain.health_space import State, window_end

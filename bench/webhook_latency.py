@@ -7,9 +7,7 @@ import argparse
 import os
 import platform
 import random
-import re
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile

@@ -3,8 +3,7 @@ import hmac
 
 from flask import Blueprint, current_app, jsonify, request
 
-from ..services import access
-from ..services.validation import RowErrors, access_attempt_from_json
+from ..services.validation import RowErrors, submit_access
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -26,11 +25,7 @@ def access_events():
     if data is None:
         return jsonify(error="invalid", errors={"body": "must be a JSON object"}), 400
     try:
-        attempt = access_attempt_from_json(data)
-        try:
-            event, decision, _created = access.record_access(attempt, "api")
-        except access.UnknownPerson:
-            raise RowErrors({"nir": "no health space for this NIR"}) from None
+        event, decision, _created = submit_access(data, "api")
     except RowErrors as exc:
         return jsonify(error="invalid", errors=exc.errors), 400
     return jsonify(event_id=event.event_key, decision=decision.outcome, reason=decision.reason,

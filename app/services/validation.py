@@ -7,6 +7,7 @@ import phonenumbers
 from ..domain import identifiers
 from ..domain.emergency import Mode
 from ..domain.errors import InvalidIdentifier
+from . import access
 from .access import AccessAttempt
 from .identity import Enrolment
 
@@ -161,3 +162,15 @@ def access_attempt_from_json(data) -> AccessAttempt:
                          organisation=organisation, mode=mode, section=section, reason=reason,
                          professional_id=professional_id.strip() if professional_id else None,
                          event_id=str(event_id) if event_id is not None else None)
+
+
+def submit_access(data, channel: str):
+    """One access attempt as the health-record system sends it (API or import): validated, decided, recorded.
+
+    Returns (event, decision, created); raises RowErrors naming each bad field, nothing stored.
+    """
+    attempt = access_attempt_from_json(data)
+    try:
+        return access.record_access(attempt, channel)
+    except access.UnknownPerson:
+        raise RowErrors({"nir": "no health space for this NIR"}) from None

@@ -5,7 +5,6 @@ from functools import wraps
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
-from .. import clock
 from ..domain import identifiers
 from ..domain.emergency import Setting
 from ..domain.errors import (IdentificationFailed, IdentificationLocked, InvalidIdentifier, InvalidTransition,

@@ -1,5 +1,5 @@
 """The access history on the web: newest first, paged, filtered; block, unblock and report from a line."""
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from app import clock
 from app.models import AccessReport, AuditEntry, db

@@ -64,8 +64,7 @@ def test_security_headers(client):
     assert response.headers["X-Content-Type-Options"] == "nosniff"
 
 
-def test_session_cookie_flags(app, enrol):
-    holder = enrol()
+def test_session_cookie_flags(app):
     client = app.test_client()
     page = client.get("/identify")
     header = page.headers.get("Set-Cookie", "")
