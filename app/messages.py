@@ -1,4 +1,6 @@
 """Texts of outgoing messages, in the person's language. No links, no request for a code, no medical detail."""
+import unicodedata
+
 from flask_babel import force_locale, gettext as _
 
 from .domain.identifiers import format_code
@@ -22,7 +24,7 @@ def history_sms(person, events, reference: str) -> str:
     """The last accesses, who and when, in one SMS: names shortened until it fits 160 characters."""
     with force_locale(person.language):
         for width in (40, 28, 20, 14, 10):
-            items = "; ".join(f"{e.occurred_at:%d/%m %H:%M} {e.professional_name[:width]}" for e in events)
+            items = "; ".join(f"{e.occurred_at:%d/%m %H:%M} {gsm7(e.professional_name)[:width]}" for e in events)
             text = _("Relais: last accesses: %(items)s. Ref %(ref)s", items=items, ref=format_reference(reference)) \
                 if events else _("Relais: nobody has looked at your health space. Ref %(ref)s",
                                  ref=format_reference(reference))
@@ -38,3 +40,23 @@ def history_letter(person, events, reference: str) -> str:
         lines = [f"{e.occurred_at:%d/%m/%Y %H:%M} UTC - {e.professional_name}, {e.profession}, {e.organisation} - "
                  f"{e.mode} - {e.decision}" for e in events]
         return "\n".join([head, *lines]) if lines else head
+
+
+GSM7 = set("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§"
+           "¿abcdefghijklmnopqrstuvwxyzäöñüà")
+_FOLD = {"’": "'", "‘": "'", "«": '"', "»": '"', "“": '"', "”": '"', "\u00a0": " ", "\u202f": " ", "–": "-", "—": "-",
+         "œ": "oe", "Œ": "OE", "ç": "c", "…": "..."}
+
+
+def gsm7(text: str) -> str:
+    """Keep an SMS in GSM-7 (160 characters a segment): one letter outside it would make the whole SMS UCS-2."""
+    out = []
+    for c in text:
+        if c in GSM7:
+            out.append(c)
+        elif c in _FOLD:
+            out.append(_FOLD[c])
+        else:
+            base = "".join(b for b in unicodedata.normalize("NFKD", c) if not unicodedata.combining(b))
+            out.append("".join(b for b in base if b in GSM7) or "?")
+    return "".join(out)

@@ -18,6 +18,9 @@ def queue(person, body: str, reference: str, *, sensitive: bool = False, channel
     if channel is None:
         channel = "sms" if person.phone else "email" if person.email else "letter"
     recipient = {"sms": person.phone, "email": person.email}.get(channel)
+    if channel == "sms":
+        from .messages import gsm7
+        body = gsm7(body)
     msg = OutboxMessage(person_id=person.id, channel=channel, recipient=recipient, language=person.language,
                         body=body, reference=reference, sensitive=sensitive, status="queued",
                         next_attempt_at=clock.now())

@@ -275,3 +275,29 @@ def test_status_callback_records_the_end_and_forgets_what_was_typed(app, call):
     with app.app_context():
         row = db.session.get(CallState, c.sid)
         assert row.status == "completed" and row.ended_at is not None and "nir" not in row.data
+
+
+def test_close_by_speech_in_french(app, call, enrol):
+    holder = enrol(days_ago=60)
+    c = call().start().silence().speak("je veux fermer").identify(holder)
+    assert "garder vos données 10 ans" in c.text and set(c.languages) == {"fr-FR"}
+    c.press("2").speak("oui")
+    assert REFERENCE.search(c.text) and "référence" in c.text
+    assert state(app, holder).state == "closed"
+
+
+def test_emergency_in_french_by_keypad(app, call, enrol):
+    holder = enrol(days_ago=60)
+    c = call().start().silence().press("4").identify(holder)
+    assert "Accès par le SAMU : autorisé." in c.text.replace("\u00a0", " ")
+    c.press("1")
+    assert "moins sûrs" in c.text
+    c.speak("non")
+    assert c.last[0] == "Rien n'a été changé." and state(app, holder).samu_access is True
+
+
+def test_history_in_french_reads_sentences(app, call, enrol):
+    holder = enrol(days_ago=60)
+    accesses(app, holder, 2)
+    c = call().start().silence().press("3").identify(holder)
+    assert "Voici les accès" in c.text and "Accès 1. Le " in c.text and "motif" in c.text
