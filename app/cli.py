@@ -23,6 +23,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(audit_group)
     app.cli.add_command(reports)
     app.cli.add_command(demo)
+    app.cli.add_command(outbox_group)
 
 
 def _say_errors(line: int, errors: dict[str, str]) -> None:
@@ -159,3 +160,33 @@ def load_demo(codes_out):
     from .demo import load
     for line in load(codes_out):
         click.echo(line)
+
+
+@click.group("outbox", cls=AppGroup)
+def outbox_group():
+    """Outgoing SMS, e-mails and letters."""
+
+
+@outbox_group.command("work")
+@click.option("--once", is_flag=True, help="send what is due, then stop")
+@click.option("--interval", default=2.0, show_default=True, help="seconds between two looks at the queue")
+def outbox_work(once, interval):
+    """The worker: sends queued messages, retrying with back-off while the carrier is unreachable."""
+    import time
+
+    from . import outbox
+    while True:
+        sent = outbox.send_due()
+        if once:
+            click.echo(f"{sent} sent")
+            return
+        time.sleep(interval)
+
+
+@outbox_group.command("letters")
+@click.argument("out", type=click.File("w", encoding="utf-8"))
+def outbox_letters(out):
+    """Write the queued letters as one printable HTML file (a page a letter) and mark them printed."""
+    from .outbox import export_letters
+    count = export_letters(out)
+    click.echo(f"{count} letter(s) written")

@@ -1,7 +1,7 @@
 """Texts of outgoing messages, in the person's language. No links, no request for a code, no medical detail."""
 import unicodedata
 
-from flask_babel import force_locale, gettext as _
+from flask_babel import force_locale, format_datetime, gettext as _
 
 from .domain.identifiers import format_code
 from .services import format_reference
@@ -60,3 +60,45 @@ def gsm7(text: str) -> str:
             base = "".join(b for b in unicodedata.normalize("NFKD", c) if not unicodedata.combining(b))
             out.append("".join(b for b in base if b in GSM7) or "?")
     return "".join(out)
+
+
+def _cut(value: str, width: int) -> str:
+    value = gsm7(value or "").strip()
+    if len(value) <= width:
+        return value
+    head = value[:width + 1].rsplit(" ", 1)[0] if " " in value[:width + 1] else value[:width]
+    return head.rstrip(" ,;:-")
+
+
+def _fit(render) -> str:
+    """Shorten the free text (the reason first, then names) until the SMS fits one 160-character segment."""
+    for name_width, text_width in ((60, 80), (40, 60), (40, 40), (40, 28), (32, 20), (26, 14), (20, 10), (14, 6),
+                                   (10, 0)):
+        text = render(lambda value, kind="name": _cut(value, name_width if kind == "name" else text_width))
+        if len(text) <= 160:
+            return text
+    return text[:160]
+
+
+def access_notice(person, event, reference: str) -> str:
+    """Who and when, never which document; an emergency says so and gives the reason."""
+    with force_locale(person.language):
+        when = format_datetime(event.occurred_at, "dd/MM HH:mm")
+        ref = format_reference(reference)
+        granted = event.decision == "granted"
+        if event.mode == "normal":
+            if granted:
+                return _fit(lambda f: _("Relais: %(name)s (%(profession)s) opened your health space on %(when)s. "
+                                        "Not known to you? Reply REPORT. To block: BLOCK. Ref %(ref)s",
+                                        name=f(event.professional_name), profession=f(event.profession, "text"),
+                                        when=when, ref=ref))
+            return _fit(lambda f: _("Relais: %(name)s (%(profession)s) was refused access to your health space on "
+                                    "%(when)s, as you chose. Ref %(ref)s", name=f(event.professional_name),
+                                    profession=f(event.profession, "text"), when=when, ref=ref))
+        mode = "SAMU" if event.mode == "samu" else _("break-glass")
+        if granted:
+            return _fit(lambda f: _("Relais: EMERGENCY access (%(mode)s) by %(name)s on %(when)s, reason: %(reason)s. "
+                                    "Not you? Reply REPORT or BLOCK. Ref %(ref)s", mode=mode, name=f(event.professional_name),
+                                    when=when, reason=f(event.reason, "text"), ref=ref))
+        return _fit(lambda f: _("Relais: EMERGENCY access (%(mode)s) by %(name)s on %(when)s was refused, as you "
+                                "chose. Ref %(ref)s", mode=mode, name=f(event.professional_name), when=when, ref=ref))

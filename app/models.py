@@ -193,8 +193,10 @@ class OutboxMessage(db.Model):
     next_attempt_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
-    provider_id: Mapped[str | None] = mapped_column(String(64))
+    provider_id: Mapped[str | None] = mapped_column(String(64), index=True)
     last_error: Mapped[str | None] = mapped_column(String(200))
+    # The access a notification is about, so that an answer (BLOQUER, SIGNALER) can act on it.
+    access_event_id: Mapped[int | None] = mapped_column(ForeignKey("access_event.id"))
 
 
 class CallState(db.Model):

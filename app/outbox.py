@@ -13,7 +13,8 @@ log = logging.getLogger("relais.outbox")
 MAX_ATTEMPTS = 12
 
 
-def queue(person, body: str, reference: str, *, sensitive: bool = False, channel: str | None = None) -> OutboxMessage:
+def queue(person, body: str, reference: str, *, sensitive: bool = False, channel: str | None = None,
+          access_event_id: int | None = None) -> OutboxMessage:
     """Queue a message to a person on their best channel: SMS, else e-mail, else a letter."""
     if channel is None:
         channel = "sms" if person.phone else "email" if person.email else "letter"
@@ -23,7 +24,7 @@ def queue(person, body: str, reference: str, *, sensitive: bool = False, channel
         body = gsm7(body)
     msg = OutboxMessage(person_id=person.id, channel=channel, recipient=recipient, language=person.language,
                         body=body, reference=reference, sensitive=sensitive, status="queued",
-                        next_attempt_at=clock.now())
+                        next_attempt_at=clock.now(), access_event_id=access_event_id)
     db.session.add(msg)
     return msg
 
@@ -48,7 +49,9 @@ def _deliver(msg: OutboxMessage, client) -> str | None:
     """Hand one message to its carrier; returns the carrier's id, or None when only logged."""
     c = current_app.config
     if msg.channel == "sms" and client is not None:
-        sent = client.messages.create(to=msg.recipient, from_=c["TWILIO_FROM_NUMBER"], body=msg.body)
+        callback = c["PUBLIC_BASE_URL"].rstrip("/") + "/ivr/status" if c["PUBLIC_BASE_URL"] else None
+        sent = client.messages.create(to=msg.recipient, from_=c["TWILIO_FROM_NUMBER"], body=msg.body,
+                                      status_callback=callback)
         return sent.sid
     if msg.channel == "email" and c.get("SMTP_HOST"):
         email = EmailMessage()
@@ -63,24 +66,39 @@ def _deliver(msg: OutboxMessage, client) -> str | None:
     return None
 
 
+def _claim(message_id: int) -> bool:
+    """Take one message for this worker: a conditional update only one worker can win, on any database."""
+    result = db.session.execute(db.update(OutboxMessage).where(
+        OutboxMessage.id == message_id, OutboxMessage.status == "queued").values(status="sending"))
+    db.session.commit()
+    return result.rowcount == 1
+
+
 def send_due(limit: int = 100) -> int:
-    """Send what is due. Rows are locked (SKIP LOCKED on PostgreSQL) so two workers never send one twice."""
+    """Send what is due, each message claimed before it is handed over, so no two workers send it twice.
+
+    A carrier failure puts the message back in the queue with a growing delay: nothing is lost.
+    """
     c = current_app.config
     client = _twilio_client() if c["TWILIO_ACCOUNT_SID"] and c["TWILIO_AUTH_TOKEN"] else None
     sent = 0
-    stmt = (db.select(OutboxMessage)
-            .where(OutboxMessage.status == "queued", OutboxMessage.channel != "letter",
-                   OutboxMessage.next_attempt_at <= clock.now())
-            .order_by(OutboxMessage.id).limit(limit).with_for_update(skip_locked=True))
-    for msg in db.session.scalars(stmt).all():
+    due = db.session.scalars(db.select(OutboxMessage.id).where(
+        OutboxMessage.status == "queued", OutboxMessage.channel != "letter",
+        OutboxMessage.next_attempt_at <= clock.now()).order_by(OutboxMessage.id).limit(limit)).all()
+    for message_id in due:
+        if not _claim(message_id):
+            continue
+        msg = db.session.get(OutboxMessage, message_id)
         msg.attempts += 1
         try:
             provider_id = _deliver(msg, client)
-        except Exception as exc:  # a carrier failure must not lose the message: retry with back-off
+        except Exception as exc:  # the carrier is unreachable or refused: try again later
             msg.last_error = type(exc).__name__
             if msg.attempts >= MAX_ATTEMPTS:
                 msg.status = "failed"
+                log.warning("outbox %s #%s failed for good after %s attempts", msg.channel, msg.id, msg.attempts)
             else:
+                msg.status = "queued"
                 msg.next_attempt_at = clock.now() + timedelta(seconds=min(2 ** msg.attempts * 15, 3600))
         else:
             msg.status = "sent" if provider_id else "logged"
@@ -89,3 +107,25 @@ def send_due(limit: int = 100) -> int:
             sent += 1
         db.session.commit()
     return sent
+
+
+def export_letters(out) -> int:
+    """Queued letters as printable HTML, one page each, then marked printed (in one transaction)."""
+    from html import escape
+
+    from .models import Person
+    letters = db.session.scalars(db.select(OutboxMessage).where(
+        OutboxMessage.channel == "letter", OutboxMessage.status == "queued").order_by(OutboxMessage.id)
+        .with_for_update()).all()
+    out.write('<!doctype html><html lang="fr"><meta charset="utf-8"><title>Relais - courriers</title>'
+              "<style>section{page-break-after:always;font:12pt/1.5 serif;margin:2cm}</style>")
+    for msg in letters:
+        person = db.session.get(Person, msg.person_id)
+        out.write(f'<section lang="{msg.language}"><p>{escape(person.given_name)} {escape(person.family_name)}'
+                  f"<br>n° {person.id}</p>")
+        out.write("".join(f"<p>{escape(line)}</p>" for line in msg.body.splitlines()))
+        out.write(f"<p>Ref {escape(msg.reference)}</p></section>")
+        msg.status, msg.sent_at = "printed", clock.now()
+    out.write("</html>")
+    db.session.commit()
+    return len(letters)

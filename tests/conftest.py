@@ -298,3 +298,15 @@ class Caller:
 def call(app):
     """call(caller="+33...") -> a new Caller on the shared app."""
     return lambda **kw: Caller(app, **kw)
+
+
+@pytest.fixture
+def twilio(app):
+    """The app sends through the real twilio client to a local fake Twilio; restored afterwards."""
+    from tests.fake_twilio import FakeTwilio
+    fake = FakeTwilio().start()
+    saved = {k: app.config[k] for k in ("TWILIO_ACCOUNT_SID", "TWILIO_FROM_NUMBER", "TWILIO_API_URL")}
+    app.config.update(TWILIO_ACCOUNT_SID="AC" + "1" * 32, TWILIO_FROM_NUMBER="+33900003422", TWILIO_API_URL=fake.url)
+    yield fake
+    fake.stop()
+    app.config.update(saved)

@@ -4,7 +4,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from ..domain.errors import NotAuthorized
-from ..models import ActionRecord, db
+from ..models import ActionRecord, OutboxMessage, db
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,9 @@ def new_reference() -> str:
     """Nine random digits: easy to read out, type and quote on the phone line."""
     while True:
         ref = f"{secrets.randbelow(900_000_000) + 100_000_000}"
-        if db.session.scalar(db.select(ActionRecord.id).where(ActionRecord.reference == ref)) is None:
+        taken = db.session.scalar(db.select(ActionRecord.id).where(ActionRecord.reference == ref)) or \
+            db.session.scalar(db.select(OutboxMessage.id).where(OutboxMessage.reference == ref))
+        if not taken:
             return ref
 
 

@@ -12,7 +12,7 @@ from ..clock import PARIS
 from ..domain.emergency import Decision, EmergencySettings, decide
 from ..domain.errors import InvalidTransition, NotFound
 from ..models import AccessEvent, AccessReport, BlockedProfessional, HealthSpace, Person, db
-from . import Actor, authorize, transaction
+from . import Actor, authorize, new_reference, transaction
 from .crypto import lookup
 from .spaces import _settle, act_once
 
@@ -82,7 +82,17 @@ def record_access(attempt: AccessAttempt, channel: str) -> tuple[AccessEvent, De
         db.session.flush()
         audit.append("health-record-system", audit.who(person_id), "access.recorded", channel,
                      event=event.id, mode=attempt.mode, decision=decision.outcome, reason=decision.reason)
+        _notify(space.person, event)
     return event, decision, True
+
+
+def _notify(person: Person, event: AccessEvent) -> None:
+    """Tell the holder at once, on their channel: SMS with a mobile, else a letter to print."""
+    if not person.notifications_enabled:
+        return
+    reference = new_reference()
+    outbox.queue(person, messages.access_notice(person, event, reference), reference,
+                 channel="sms" if person.phone else "letter", access_event_id=event.id)
 
 
 # --- history ---------------------------------------------------------------------------
