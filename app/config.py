@@ -53,6 +53,12 @@ class Config:
     SESSION_MAX_HOURS = _int("SESSION_MAX_HOURS", 12)
     HISTORY_PAGE_SIZE = _int("HISTORY_PAGE_SIZE", 20)
 
+    # --- one-time codes by SMS (ASVS 5.0 6.5.5, NIST SP 800-63B; Mon espace santé uses 15 minutes) ----
+    OTP_VALID_MINUTES = _int("OTP_VALID_MINUTES", 10)
+    OTP_MAX_TRIES = _int("OTP_MAX_TRIES", 5)
+    OTP_PER_15_MINUTES = _int("OTP_PER_15_MINUTES", 3)
+    OTP_PER_DAY = _int("OTP_PER_DAY", 10)
+
     # argon2id at OWASP's minimum (m = 19 MiB, t = 2, p = 1): about 20 ms a verification here.
     ARGON2_TIME_COST = _int("ARGON2_TIME_COST", 2)
     ARGON2_MEMORY_KIB = _int("ARGON2_MEMORY_KIB", 19 * 1024)

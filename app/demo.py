@@ -4,7 +4,8 @@ from datetime import date, timedelta
 from . import clock
 from .domain.health_space import State, window_end
 from .domain.identifiers import format_code
-from .models import AccessEvent, ActionRecord, BlockedProfessional, AccessReport, HealthSpace, ProvisionalCode, db
+from .models import (AccessEvent, AccessReport, ActionRecord, BlockedProfessional, HealthSpace, OutboxMessage,
+                     ProvisionalCode, db)
 from .services import Actor, access, identity, spaces, transaction
 from .services.identity import Enrolment, find_person_by_nir, rules
 
@@ -42,6 +43,8 @@ def load(codes_out: str | None = None) -> list[str]:
         _reset(person.id, sent, code, lang)
         if given == "Karim":
             _history(nir)
+            with transaction():  # the demo's past accesses were notified long ago: nothing to send now
+                db.session.execute(db.delete(OutboxMessage).where(OutboxMessage.person_id == person.id))
         if given == "Sophie":
             actor = Actor(person.id, "web")
             spaces.view(actor, person.id)  # the window has ended: the space exists
@@ -56,7 +59,7 @@ def load(codes_out: str | None = None) -> list[str]:
 
 def _reset(person_id: int, sent: date, code: str, language: str) -> None:
     with transaction():
-        for model in (AccessReport, BlockedProfessional, ActionRecord, AccessEvent):
+        for model in (OutboxMessage, AccessReport, BlockedProfessional, ActionRecord, AccessEvent):
             column = model.subject_id if model is ActionRecord else model.person_id
             db.session.execute(db.delete(model).where(column == person_id))
         db.session.execute(db.delete(ProvisionalCode).where(ProvisionalCode.person_id == person_id))

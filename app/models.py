@@ -218,3 +218,29 @@ class CallState(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
     ended_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class OneTimeCode(db.Model):
+    """A 6-digit code sent by SMS to confirm one pending request; stored hashed, single use, 5 tries."""
+
+    __tablename__ = "one_time_code"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone_lookup: Mapped[str] = mapped_column(String(64), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    purpose: Mapped[str] = mapped_column(String(40))
+    params: Mapped[dict] = mapped_column(JSON, default=dict)
+    code_hash: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now, index=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    tries: Mapped[int] = mapped_column(Integer, default=0)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class InboundMessage(db.Model):
+    """Each SMS received, by Twilio's MessageSid: a retried webhook gets the first answer again."""
+
+    __tablename__ = "inbound_message"
+    message_sid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    from_lookup: Mapped[str | None] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    reply: Mapped[str] = mapped_column(Text, default="")

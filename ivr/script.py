@@ -74,7 +74,7 @@ def yes_no(yes: str) -> list[str]:
     return [press(yes, "1"), press(_("cancel"), "2")]
 
 
-YES_NO_WORDS = lambda: {"1": _("yes, okay, right, confirm, agree"), "2": _("no, cancel, wrong, back")}  # noqa: E731
+YES_NO_WORDS = lambda: {"1": _("yes, okay, right, confirm, agree"), "2": _("no, not, don't, cancel, wrong, back")}  # noqa: E731
 
 
 def say_language(call):

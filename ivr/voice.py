@@ -70,7 +70,8 @@ def _choice(call: script.Call, step: script.Step, digits: str, said: str) -> str
     with force_locale(call.language):
         vocab = {**({k: v for k, v in step.words().items()} if step.words else {}),
                  "*": script.REPEAT_WORDS(), "0": script.HELP_WORDS()}
-        for key, words in vocab.items():
+        # A "no" word wins over a "yes" word: «pas d'accord» is not «d'accord».
+        for key, words in sorted(vocab.items(), key=lambda item: item[0] != "2" or step.expect != script.YESNO):
             if any(speech.fold(w.strip()) in heard or (" " in w.strip() and speech.fold(w.strip()) in speech.fold(said))
                    for w in words.split(",")):
                 return key

@@ -310,3 +310,30 @@ def twilio(app):
     yield fake
     fake.stop()
     app.config.update(saved)
+
+
+class Texter:
+    """A mobile phone sending SMS to Relais as Twilio delivers them: signed webhooks, one MessageSid each."""
+
+    def __init__(self, app, phone: str = "+33612345678"):
+        self.app, self.client, self.phone = app, app.test_client(), phone
+        self.last_sid = None
+
+    def send(self, body: str, sid: str | None = None) -> str:
+        import uuid
+        import xml.etree.ElementTree as ET
+        from twilio.request_validator import RequestValidator
+        self.last_sid = sid or "SM" + uuid.uuid4().hex
+        params = {"MessageSid": self.last_sid, "AccountSid": "AC" + "0" * 32, "From": self.phone,
+                  "To": "+33900003422", "Body": body, "NumMedia": "0"}
+        url = self.app.config["PUBLIC_BASE_URL"] + "/ivr/sms"
+        signature = RequestValidator(self.app.config["TWILIO_AUTH_TOKEN"]).compute_signature(url, params)
+        response = self.client.post("/ivr/sms", data=params, headers={"X-Twilio-Signature": signature})
+        assert response.status_code == 200, response.status_code
+        message = ET.fromstring(response.get_data(as_text=True)).find("Message")
+        return message.text if message is not None else ""
+
+
+@pytest.fixture
+def texter(app):
+    return lambda phone="+33612345678": Texter(app, phone)

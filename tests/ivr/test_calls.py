@@ -301,3 +301,12 @@ def test_history_in_french_reads_sentences(app, call, enrol):
     accesses(app, holder, 2)
     c = call().start().silence().press("3").identify(holder)
     assert "Voici les accès" in c.text and "Accès 1. Le " in c.text and "motif" in c.text
+
+
+@pytest.mark.parametrize("lang,words", [("fr", "pas d'accord"), ("en", "I don't agree")])
+def test_a_negative_answer_is_never_taken_for_yes(app, call, enrol, lang, words):
+    holder = enrol(days_ago=10)
+    c = call().start()
+    c.silence() if lang == "fr" else c.press("9")
+    c.press("1").identify(holder).speak(words)
+    assert state(app, holder).state == "notified"

@@ -1,0 +1,250 @@
+"""SMS commands (POST /ivr/sms): read-only answers to registered numbers, state changes after a one-time code."""
+import re
+from datetime import date
+
+from flask import Blueprint, Response, request
+from flask_babel import force_locale, gettext as _
+from sqlalchemy.exc import IntegrityError
+from twilio.twiml.messaging_response import MessagingResponse
+
+from app import clock, messages
+from app.domain import identifiers
+from app.domain.errors import InvalidIdentifier, InvalidTransition, NotFound, WindowClosed
+from app.models import AccessEvent, InboundMessage, OutboxMessage, Person, ProvisionalCode, db
+from app.services import Actor, access, format_reference, one_time, spaces
+from app.services.crypto import lookup, verify_secret
+from app.services.validation import normalize_phone
+
+from .speech import fold
+from .twilio_auth import validate_twilio_request
+
+bp = Blueprint("sms", __name__, url_prefix="/ivr")
+
+# The words people type, French and English, folded (no accents, lower case): word -> (command, language).
+WORDS = {
+    **{w: ("help", "fr") for w in ("aide", "info", "menu", "?")}, **{w: ("help", "en") for w in ("help",)},
+    **{w: ("history", "fr") for w in ("historique", "acces", "hist", "liste")},
+    **{w: ("history", "en") for w in ("history", "accesses", "log")},
+    **{w: ("emergency", "fr") for w in ("urgence", "urgences")}, **{w: ("emergency", "en") for w in ("emergency",)},
+    "samu": ("samu", None), "15": ("samu", None),
+    **{w: ("break_glass", "fr") for w in ("bris", "brisdeglace")},
+    **{w: ("break_glass", "en") for w in ("breakglass", "break")},
+    **{w: ("masked", "fr") for w in ("masques", "masque", "documents")},
+    **{w: ("masked", "en") for w in ("hidden", "masked")},
+    **{w: ("oppose", "fr") for w in ("opposer", "opposition", "refuser", "oppose")},
+    **{w: ("oppose", "en") for w in ("object",)},
+    **{w: ("close", "fr") for w in ("fermer", "fermeture", "cloturer")}, **{w: ("close", "en") for w in ("close",)},
+    **{w: ("reopen", "fr") for w in ("rouvrir", "reouvrir", "ouvrir")}, **{w: ("reopen", "en") for w in ("reopen",)},
+    **{w: ("stop", "fr") for w in ("stop", "arret", "arreter")}, **{w: ("start", "fr") for w in ("start", "reprendre")},
+    **{w: ("block", "fr") for w in ("bloquer",)}, **{w: ("block", "en") for w in ("block",)},
+    **{w: ("report", "fr") for w in ("signaler", "inconnu")}, **{w: ("report", "en") for w in ("report",)},
+}
+ON, OFF = {"on", "oui", "yes", "autoriser", "allow", "1"}, {"off", "non", "no", "refuser", "refuse", "0"}
+DELETE = {"supprimer", "suppression", "effacer", "delete", "erase"}
+STATE_CHANGES = {"oppose", "close", "reopen", "samu", "break_glass", "masked", "block", "report"}
+
+
+def reply(text: str) -> str:
+    response = MessagingResponse()
+    if text:
+        response.message(messages.gsm7(text))
+    return str(response)
+
+
+def _person(phone: str | None) -> Person | None:
+    if not phone:
+        return None
+    return db.session.scalar(db.select(Person).where(Person.phone_lookup == lookup("phone", phone)))
+
+
+@bp.post("/sms")
+@validate_twilio_request
+def sms():
+    sid = request.form.get("MessageSid") or request.form.get("SmsSid") or ""
+    if not sid or len(sid) > 64:
+        return Response(reply(""), mimetype="text/xml"), 400
+    seen = db.session.get(InboundMessage, sid)
+    if seen is not None:  # Twilio retried: the same answer, nothing done twice
+        return Response(seen.reply, mimetype="text/xml")
+    try:
+        phone = normalize_phone(request.form.get("From", ""))
+    except ValueError:
+        phone = None
+    person = _person(phone)
+    text = " ".join(fold(request.form.get("Body", "")).replace("-", " ").split())[:320]
+    answer = handle(person, phone, text, sid)
+    twiml = reply(answer)
+    db.session.add(InboundMessage(message_sid=sid, from_lookup=lookup("phone", phone) if phone else None,
+                                  received_at=clock.now(), reply=twiml))
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same message, at the same moment, on another worker
+        db.session.rollback()
+        twiml = db.session.get(InboundMessage, sid).reply
+    return Response(twiml, mimetype="text/xml")
+
+
+def parse(text: str) -> tuple[str | None, str | None, list[str]]:
+    words = text.split()
+    for i, word in enumerate(words[:2]):
+        if word in WORDS:
+            command, language = WORDS[word]
+            return command, language, words[i + 1:]
+    return None, None, words
+
+
+def handle(person: Person | None, phone: str | None, text: str, sid: str) -> str:
+    command, language, args = parse(text)
+    digits = re.sub(r"\D", "", text)
+    lang = person.language if person else (language or "fr")
+    with force_locale(lang):
+        if person is None:
+            # Nothing here says whether any number or person is registered.
+            if command == "help":
+                return help_text()
+            return _("Relais: we cannot answer this message from this number. For help, call 34 22.")
+        if command is None and re.fullmatch(r"\d{6}(\s+.+)?", text):
+            return confirm(person, phone, text, sid)
+        if command is None or command == "help":
+            return help_text()
+        if command == "history":
+            # Sent through the outbox like every message, with a reference the 34 22 can confirm.
+            access.send_history(Actor(person.id, "sms"), person.id, idempotency_key=f"sms:{sid}")
+            return ""
+        if command == "emergency":
+            view = spaces.view(Actor(person.id, "sms"), person.id)
+            e = view.emergency
+            return _("Relais: SAMU: %(samu)s. Break-glass: %(bg)s. Hidden documents in an emergency: %(m)s. "
+                     "To change, send e.g. SAMU OFF or BREAKGLASS ON.", samu=_state(e.samu), bg=_state(e.break_glass),
+                     m=_("shown") if e.masked else _("hidden"))
+        if command in ("stop", "start"):
+            person.notifications_enabled = command == "start"
+            db.session.commit()
+            return _("Relais: you will get a message at each access again.") if command == "start" else \
+                _("Relais: you will no longer get a message at each access. To start again, send START.")
+        if command in STATE_CHANGES:
+            return request_change(person, phone, command, args, digits)
+    return help_text()
+
+
+def _state(on: bool) -> str:
+    return _("allowed") if on else _("refused")
+
+
+def help_text() -> str:
+    return _("Relais: send HISTORY, EMERGENCY, SAMU ON/OFF, BREAKGLASS ON/OFF, HIDDEN ON/OFF, OPPOSE, CLOSE, "
+             "REOPEN, STOP or START. Help: call 34 22.")
+
+
+def _notified_event(person: Person, args: list[str]) -> int | None:
+    """The access an answer is about: the reference it quotes, else the last one notified."""
+    stmt = db.select(OutboxMessage.access_event_id).where(OutboxMessage.person_id == person.id,
+                                                          OutboxMessage.access_event_id.is_not(None))
+    quoted = "".join(a for a in args if a.isdigit())
+    if len(quoted) == 9:
+        stmt = stmt.where(OutboxMessage.reference == quoted)
+    return db.session.scalar(stmt.order_by(OutboxMessage.id.desc()).limit(1))
+
+
+def request_change(person: Person, phone: str, command: str, args: list[str], digits: str) -> str:
+    """Check the request is possible, then send a one-time code that confirms exactly this request."""
+    params: dict = {}
+    view = spaces.view(Actor(person.id, "sms"), person.id)
+    if command in ("samu", "break_glass", "masked"):
+        words = set(args)
+        if not words & (ON | OFF):
+            return _("Relais: add ON or OFF, e.g. SAMU OFF. Nothing was changed.")
+        params = {"setting": command, "on": bool(words & ON)}
+        if command == "masked" and not view.emergency.masked_applies:
+            return _not_possible()
+        what = {("samu", True): _("allow access by the SAMU"), ("samu", False): _("refuse access by the SAMU"),
+                ("break_glass", True): _("allow break-glass access"),
+                ("break_glass", False): _("refuse break-glass access"),
+                ("masked", True): _("show hidden documents in an emergency"),
+                ("masked", False): _("keep hidden documents hidden")}[(command, params["on"])]
+        command = "emergency"
+    elif command == "oppose":
+        if "oppose" not in view.actions:
+            return _("Relais: it is too late to say no; you can close your space: send CLOSE.") \
+                if view.state in ("notified", "active") else _not_possible()
+        what = _("say no to your health space")
+    elif command == "close":
+        if "close" not in view.actions:
+            return _not_possible()
+        params = {"delete": bool(set(args) & DELETE)}
+        what = _("close your space, data deleted within 3 months") if params["delete"] else \
+            _("close your space, data kept 10 years")
+    elif command == "reopen":
+        if "reopen" not in view.actions:
+            return _not_possible()
+        what = _("reopen your health space")
+    else:  # block, report
+        event_id = _notified_event(person, args)
+        if event_id is None:
+            return _("Relais: we found no access to act on. Nothing was changed.")
+        params = {"event_id": event_id}
+        name = db.session.get(AccessEvent, event_id).professional_name
+        what = (_("block %(name)s") if command == "block" else _("report the access of %(name)s")) % {
+            "name": messages.gsm7(name)[:24]}
+    try:
+        code = one_time.issue(phone, person.id, command, params)
+    except one_time.TooManyCodes:
+        return _("Relais: too many codes were asked. Try again later, or call 34 22. Nothing was changed.")
+    if command == "oppose":
+        return _("Relais: code %(code)s to %(what)s. Reply %(code)s then the code of your letter. "
+                 "Valid 10 min. Never give it to anyone.", code=code, what=what)
+    # SMS alone is a weak factor: the date of birth is asked too, and the message says so.
+    return _("Relais: code %(code)s to %(what)s. Reply %(code)s then your date of birth (DDMMYYYY). "
+             "Valid 10 min. Never give it to anyone.", code=code, what=what)
+
+
+def _not_possible() -> str:
+    return _("Relais: this is not possible now. Nothing was changed.")
+
+
+def _second_factor(person: Person, rest: str):
+    """What the person knows besides the SMS: the letter's code to oppose, else the date of birth."""
+    def check(pending) -> bool:
+        if pending.purpose == "oppose":
+            try:
+                code = identifiers.normalize_provisional_code(rest)
+            except InvalidIdentifier:
+                return False
+            active = db.session.scalar(db.select(ProvisionalCode).where(
+                ProvisionalCode.person_id == person.id, ProvisionalCode.used_at.is_(None),
+                ProvisionalCode.voided_at.is_(None), ProvisionalCode.expires_on >= clock.today())
+                .order_by(ProvisionalCode.id.desc()).limit(1))
+            return verify_secret(active.code_hash if active else None, code)
+        try:
+            return identifiers.parse_birth_date(rest, date(9999, 1, 1)) == person.birth_date
+        except InvalidIdentifier:
+            return False
+    return check
+
+
+def confirm(person: Person, phone: str, text: str, sid: str) -> str:
+    code, rest = text[:6], text[6:].strip().upper()
+    pending = one_time.redeem(phone, code, _second_factor(person, rest))
+    if pending is None:
+        return _("Relais: this code or the second answer is not right, or the code has expired. "
+                 "Nothing was changed.")
+    actor, p, key = Actor(person.id, "sms"), pending.params, f"sms:{sid}"
+    try:
+        if pending.purpose == "oppose":
+            record = spaces.oppose(actor, person.id, key)
+        elif pending.purpose == "close":
+            record = spaces.close(actor, person.id, bool(p.get("delete")), key)
+        elif pending.purpose == "reopen":
+            record = spaces.reopen(actor, person.id, key)
+        elif pending.purpose == "emergency":
+            record = spaces.set_emergency_access(actor, person.id, p["setting"], p["on"], key)
+        elif pending.purpose == "block":
+            record = access.block_professional(actor, person.id, p["event_id"], key)
+        else:
+            record = access.report_access(actor, person.id, p["event_id"], key)
+    except (WindowClosed, InvalidTransition, NotFound):
+        return _not_possible()
+    if pending.purpose == "report":
+        return _("Relais: your report is recorded. Case %(ref)s. We will look into it.",
+                 ref=format_reference(record.reference))
+    return _("Relais: done. Keep this reference: %(ref)s", ref=format_reference(record.reference))
