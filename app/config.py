@@ -41,6 +41,7 @@ class Config:
     ARCHIVE_YEARS = _int("ARCHIVE_YEARS", 10)                         # closed space kept 10 years
     DELETION_MAX_MONTHS = _int("DELETION_MAX_MONTHS", 3)              # deletion on request: 3 months at most
     MASKED_IN_EMERGENCY_DEFAULT = os.environ.get("MASKED_IN_EMERGENCY_DEFAULT", "0") == "1"
+    REMINDER_DAYS = tuple(int(d) for d in os.environ.get("REMINDER_DAYS", "14,3").split(","))
     AUTONOMY_AGE = _int("AUTONOMY_AGE", 16)
     MAJORITY_AGE = _int("MAJORITY_AGE", 18)
 

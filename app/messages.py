@@ -102,3 +102,27 @@ def access_notice(person, event, reference: str) -> str:
                                     when=when, reason=f(event.reason, "text"), ref=ref))
         return _fit(lambda f: _("Relais: EMERGENCY access (%(mode)s) by %(name)s on %(when)s was refused, as you "
                                 "chose. Ref %(ref)s", mode=mode, name=f(event.professional_name), when=when, ref=ref))
+
+
+def receipt(person, action: str, reference: str) -> str | None:
+    """The receipt of an action done on the web or by phone, also sent by SMS; None when none is due."""
+    with force_locale(person.language):
+        ref = format_reference(reference)
+        if action == "space.opposed":
+            return _("Relais: your opposition is recorded. Your health space will not be created. Ref %(ref)s", ref=ref)
+        if action == "space.closed":
+            return _("Relais: your health space is closed. No professional can see it. Ref %(ref)s", ref=ref)
+        if action == "space.reopened":
+            return _("Relais: your health space is open again. Ref %(ref)s", ref=ref)
+        if action.startswith("emergency."):
+            return _("Relais: your emergency access settings are changed. Ref %(ref)s", ref=ref)
+        if action in ("professional.blocked", "professional.unblocked", "access.reported"):
+            return _("Relais: your request about an access is recorded. Ref %(ref)s", ref=ref)
+        return None
+
+
+def reminder(person, window_end, reference: str) -> str:
+    with force_locale(person.language):
+        return _("Relais: you can say no to your health space until %(date)s. After that, it is created. "
+                 "To say no, call 34 22. Ref %(ref)s", date=window_end.strftime("%d/%m/%Y"),
+                 ref=format_reference(reference))

@@ -77,6 +77,11 @@ def _receipt(actor: Actor, subject_id: int, action: str, idempotency_key: str | 
                           idempotency_key=idempotency_key, details=details)
     db.session.add(record)
     audit.append(actor.label, audit.who(subject_id), action, actor.channel, reference=record.reference, **details)
+    if actor.channel in ("web", "voice"):  # an SMS request is answered with its reference already
+        person = db.session.get(Person, subject_id)
+        text = messages.receipt(person, action, record.reference) if person.phone else None
+        if text:
+            outbox.queue(person, text, record.reference, channel="sms")
     return record
 
 
@@ -180,8 +185,23 @@ def activity(actor: Actor, subject_id: int, limit: int = 100) -> list[ActionReco
 
 def run_jobs(as_of: date) -> dict[str, int]:
     """Everything that falls due by `as_of`; each item in its own transaction, safe to run twice."""
-    counts = {"created": 0, "purged": 0, "codes_voided": 0, "sessions_ended": 0}
+    counts = {"created": 0, "purged": 0, "codes_voided": 0, "sessions_ended": 0, "reminders": 0}
     r = rules()
+    for days in current_app.config["REMINDER_DAYS"]:
+        # Reminded of the window's end 14 and 3 days before: once each, even if a day's run was missed.
+        near = db.session.scalars(db.select(HealthSpace.person_id).where(
+            HealthSpace.state == hs.State.NOTIFIED, HealthSpace.window_ends_on >= as_of,
+            HealthSpace.window_ends_on <= as_of + timedelta(days=days))).all()
+        for person_id in near:
+            key = f"reminder:{person_id}:{days}"
+            if _existing(key) is not None:
+                continue
+            with transaction():
+                space = db.session.get(HealthSpace, person_id)
+                record = _receipt(SYSTEM, person_id, "reminder.sent", key, days=days)
+                outbox.queue(space.person, messages.reminder(space.person, space.window_ends_on, record.reference),
+                             record.reference)
+                counts["reminders"] += 1
     due = db.session.scalars(db.select(HealthSpace.person_id).where(
         HealthSpace.state == hs.State.NOTIFIED, HealthSpace.window_ends_on < as_of)).all()
     for person_id in due:

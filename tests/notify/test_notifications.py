@@ -55,7 +55,8 @@ def test_refused_access_is_told_too(app, enrol, twilio):
         spaces.set_emergency_access(Actor(holder.person_id, "web"), holder.person_id, "samu", False)
     record(app, holder, mode="samu", reason="Malaise", event_id="s")
     send(app)
-    assert "was refused" in twilio.sent[0]["Body"]
+    assert "was refused" in twilio.sent[-1]["Body"]
+    assert "settings are changed" in twilio.sent[0]["Body"]  # the receipt of the web change came first
 
 
 def test_longest_names_still_fit_one_segment(app, enrol, twilio):

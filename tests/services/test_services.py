@@ -103,8 +103,8 @@ def test_jobs_purge_a_requested_deletion_and_tell_the_holder(app, enrol):
         counts = spaces.run_jobs(due)
         assert counts["purged"] == 1
         assert db.session.get(HealthSpace, h.person_id).state == "purged"
-        msg = db.session.scalars(db.select(OutboxMessage)).one()
-        assert "deleted" in msg.body or "supprim" in msg.body
+        msg = db.session.scalars(db.select(OutboxMessage).order_by(OutboxMessage.id.desc())).first()
+        assert "supprimées, comme demandé" in msg.body
         assert spaces.run_jobs(due)["purged"] == 0
 
 
@@ -114,8 +114,9 @@ def test_archive_purged_after_ten_years(app, enrol):
         spaces.close(Actor(h.person_id, "web"), h.person_id, delete_data=False)
         until = db.session.get(HealthSpace, h.person_id).archive_until
         assert until.year == clock.today().year + 10
+        before = db.session.scalar(db.select(db.func.count(OutboxMessage.id)))  # the closure's receipt
         assert spaces.run_jobs(until)["purged"] == 1
-        assert db.session.scalar(db.select(db.func.count(OutboxMessage.id))) == 0
+        assert db.session.scalar(db.select(db.func.count(OutboxMessage.id))) == before  # no "deleted as asked"
 
 
 def test_outbox_without_twilio_logs_but_never_a_code_or_a_number(app, enrol, caplog):
@@ -139,3 +140,33 @@ def test_audit_chain_after_a_run_of_actions(ctx, enrol):
     spaces.reopen(actor, h.person_id)
     ok, count, broken = audit.verify()
     assert ok and count >= 4 and broken is None
+
+
+def test_web_and_phone_actions_send_their_receipt_by_sms(app, enrol):
+    h = enrol(days_ago=60)
+    with app.app_context():
+        record = spaces.set_emergency_access(Actor(h.person_id, "web"), h.person_id, "samu", False)
+        msg = db.session.scalars(db.select(OutboxMessage)).one()
+        assert msg.channel == "sms" and msg.reference == record.reference
+        assert f"{record.reference[:3]} {record.reference[3:6]} {record.reference[6:]}" in msg.body
+
+
+def test_deadline_reminders_14_and_3_days_before_once_each(app, enrol):
+    h = enrol(days_ago=10)  # the window ends in 32 days
+    with app.app_context():
+        end = db.session.get(HealthSpace, h.person_id).window_ends_on
+        assert spaces.run_jobs(end - timedelta(days=15))["reminders"] == 0
+        assert spaces.run_jobs(end - timedelta(days=14))["reminders"] == 1
+        assert spaces.run_jobs(end - timedelta(days=13))["reminders"] == 0
+        assert spaces.run_jobs(end - timedelta(days=3))["reminders"] == 1
+        assert spaces.run_jobs(end - timedelta(days=2))["reminders"] == 0
+        bodies = [m.body for m in db.session.scalars(db.select(OutboxMessage))]
+        assert len(bodies) == 2 and all(end.strftime("%d/%m/%Y") in b and len(b) <= 160 for b in bodies)
+
+
+def test_no_reminder_once_opposed(app, enrol):
+    h = enrol(days_ago=30)
+    with app.app_context():
+        spaces.oppose(Actor(h.person_id, "web"), h.person_id)
+        end = db.session.get(HealthSpace, h.person_id).window_ends_on
+        assert spaces.run_jobs(end - timedelta(days=3))["reminders"] == 0
