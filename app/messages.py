@@ -126,3 +126,9 @@ def reminder(person, window_end, reference: str) -> str:
         return _("Relais: you can say no to your health space until %(date)s. After that, it is created. "
                  "To say no, call 34 22. Ref %(ref)s", date=window_end.strftime("%d/%m/%Y"),
                  ref=format_reference(reference))
+
+
+def sign_in_code(person, code: str, reference: str) -> str:
+    with force_locale(person.language):
+        return _("Relais: your sign-in code is %(code)s. Valid 10 minutes. Never give it to anyone, even an "
+                 "adviser. Ref %(ref)s", code=code, ref=format_reference(reference))

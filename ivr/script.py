@@ -15,6 +15,7 @@ from app.domain.emergency import EmergencySettings
 from app.domain.errors import (IdentificationFailed, IdentificationLocked, InvalidIdentifier, InvalidTransition,
                                WindowClosed)
 from app.services import Actor, access, identity, spaces
+from app.services.crypto import lookup
 
 from . import speech
 
@@ -109,15 +110,23 @@ def say_birth(call):
 
 
 def say_code(call):
-    return [_("Type the code of your letter, followed by the hash key. For a letter, press its key.")]
+    return [_("Type the code of your letter, followed by the hash key. For a letter, press its key."),
+            _("No letter? Type 9, then the hash key.")]
+
+
+def say_sms_code(call):
+    return [_("If your details are right, we are sending you an SMS. Type its 6-digit code, followed by the "
+              "hash key.")]
 
 
 def say_check(call):
     d = call.data
-    return [_("You typed: number %(nir)s. Card %(serial)s. Born %(birth)s. Code %(code)s.",
-              nir=speech.nir(d["nir"]), serial=speech.groups(d["serial"], 3),
-              birth=speech.day(date.fromisoformat(d["birth"])), code=speech.groups(d["code"], 2)),
-            press(_("confirm"), "1"), press(_("type them again"), "2")]
+    values = dict(nir=speech.nir(d["nir"]), serial=speech.groups(d["serial"], 3),
+                  birth=speech.day(date.fromisoformat(d["birth"])))
+    typed = _("You typed: number %(nir)s. Card %(serial)s. Born %(birth)s.", **values) if d.get("sms") else \
+        _("You typed: number %(nir)s. Card %(serial)s. Born %(birth)s. Code %(code)s.",
+          code=speech.groups(d["code"], 2), **values)
+    return [typed, press(_("confirm"), "1"), press(_("type them again"), "2")]
 
 
 def say_oppose(call):
@@ -255,6 +264,7 @@ STEPS: dict[str, Step] = {
     "serial": Step(say_serial, NUMBER, accept="accept_serial", timeout=10),
     "birth": Step(say_birth, NUMBER, accept="accept_birth", timeout=10),
     "code": Step(say_code, NUMBER, accept="accept_code", timeout=10),
+    "sms_code": Step(say_sms_code, NUMBER, accept="accept_sms_code", timeout=10),
     "check": Step(say_check, YESNO, {"1": "do:identify", "2": "do:start_identity"}, words=YES_NO_WORDS),
     "oppose": Step(say_oppose, YESNO, {"1": "do:oppose", "2": "do:cancel"}, words=YES_NO_WORDS),
     "too_late": Step(say_too_late, KEY, {"1": "do:goal_close", "9": "menu"}),
@@ -321,6 +331,10 @@ def accept_birth(call: Call, typed: str) -> str:
 
 
 def accept_code(call: Call, typed: str) -> str:
+    if typed == "9":  # no letter: a code by SMS to the registered mobile instead
+        call.data["sms"], call.data["code"] = True, ""
+        return "check"
+    call.data.pop("sms", None)
     if len(typed) != identifiers.CODE_LENGTH or not typed.isdigit():
         call.before.append(_("The code has 12 letters and digits: press 12 keys."))
         return "code"
@@ -380,6 +394,8 @@ def state_sentence(state: str) -> str:
 
 def do_identify(call: Call) -> str:
     d = call.data
+    if d.get("sms"):
+        return send_sms_code(call)
     try:
         call.data["person_id"] = identity.identify(
             d["nir"], d["serial"], identifiers.parse_birth_date(d["birth"], clock.today()), d["code"],
@@ -394,6 +410,37 @@ def do_identify(call: Call) -> str:
     finally:
         for k in ("nir", "serial", "birth", "code"):
             d.pop(k, None)  # nothing typed is kept once it has been checked
+    return route_goal(call)
+
+
+def send_sms_code(call: Call) -> str:
+    d = call.data
+    try:
+        identity.send_sign_in_code(d["nir"], d["serial"], date.fromisoformat(d["birth"]),
+                                   client="phone:" + (call.caller or "unknown"), channel="voice")
+    except IdentificationLocked as exc:
+        call.before.append(_("Too many attempts. For your safety, try again after %(time)s.",
+                             time=speech.moment(exc.until)))
+        return "menu"
+    d["nir_lookup"] = lookup("nir", d["nir"])
+    for k in ("nir", "serial", "birth", "code", "sms"):
+        d.pop(k, None)
+    return "sms_code"
+
+
+def accept_sms_code(call: Call, typed: str) -> str:
+    try:
+        call.data["person_id"] = identity.identify_with_sms_code(
+            call.data.get("nir_lookup", ""), typed, client="phone:" + (call.caller or "unknown"), channel="voice")
+    except IdentificationFailed:
+        call.before.append(_("These details do not match our records. Let us try again."))
+        call.data.pop("nir_lookup", None)
+        return "nir"
+    except IdentificationLocked as exc:
+        call.before.append(_("Too many attempts. For your safety, try again after %(time)s.",
+                             time=speech.moment(exc.until)))
+        return "menu"
+    call.data.pop("nir_lookup", None)
     return route_goal(call)
 
 
@@ -476,7 +523,7 @@ ACTIONS: dict[str, Callable[[Call], str]] = {
     "set_emergency": lambda call: _act(call, spaces.set_emergency_access, call.data["setting"], call.data["on"]),
     "cancel": do_cancel,
     "accept_nir": accept_nir, "accept_serial": accept_serial, "accept_birth": accept_birth,
-    "accept_code": accept_code, "accept_pick": accept_pick,
+    "accept_code": accept_code, "accept_pick": accept_pick, "accept_sms_code": accept_sms_code,
 }
 
 REPEAT_WORDS = lambda: _("repeat, again, what")  # noqa: E731

@@ -193,6 +193,55 @@ def request_new_code(nir: str, vitale_serial: str, birth_date: date, *, client: 
         audit.append(audit.who(person.id), audit.who(person.id), "code.renewed", channel, sent_by=msg.channel)
 
 
+# --- signing in with a code sent by SMS, when the letter is lost ------------------------------
+
+def send_sign_in_code(nir: str, vitale_serial: str, birth_date: date, *, client: str, channel: str) -> None:
+    """Text a 6-digit code to the registered mobile; the same answer whatever the details or the number."""
+    from . import one_time
+    nir_key, client_key = _keys(nir, client)
+    _check_not_locked(nir_key, client_key)
+    person = find_person_by_nir(nir)
+    serial_ok = verify_secret(person.vitale_hash if person else None, vitale_serial)
+    if person is None or not serial_ok or person.birth_date != birth_date:
+        with transaction():
+            _record_failure(nir_key, client_key)
+            audit.append("anonymous", audit.who(person.id) if person else None, "sign_in_code.refused", channel)
+        return
+    if not person.phone:
+        return
+    try:
+        code = one_time.issue(person.phone, person.id, "sign_in", {}, channel)
+    except one_time.TooManyCodes:
+        return
+    with transaction():
+        reference = new_reference()
+        outbox.queue(person, messages.sign_in_code(person, code, reference), reference, sensitive=True, channel="sms")
+
+
+def identify_with_sms_code(nir_lookup: str, code: str, *, client: str, channel: str) -> int:
+    """The second half: the code from the SMS, for the person whose NIR was given just before."""
+    from . import one_time
+    nir_key, client_key = "nir:" + nir_lookup[:60], "client:" + lookup("client", client)[:56]
+    _check_not_locked(nir_key, client_key)
+    person = db.session.scalar(db.select(Person).where(Person.nir_lookup == nir_lookup))
+    phone = person.phone if person is not None and person.phone else "+33000000000"
+    pending = one_time.redeem(phone, code, lambda p: p.purpose == "sign_in" and person is not None
+                              and p.person_id == person.id, channel)
+    if pending is not None:
+        with transaction():
+            row = db.session.get(Throttle, nir_key)
+            if row is not None:
+                db.session.delete(row)
+            audit.append(audit.who(person.id), audit.who(person.id), "identification.succeeded", channel,
+                         factor="sms_code")
+        return person.id
+    with transaction():
+        _record_failure(nir_key, client_key)
+        audit.append("anonymous", audit.who(person.id) if person else None, "identification.failed", channel,
+                     factor="sms_code")
+    raise IdentificationFailed()
+
+
 # --- web sessions -----------------------------------------------------------------------
 
 def start_session(person_id: int) -> str:

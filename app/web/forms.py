@@ -30,6 +30,8 @@ MESSAGES = {
     "birth_date_range": _l("Your date of birth must be in the past."),
     "code_missing": _l("Enter the code from your letter."),
     "code_format": _l("The code from your letter has 12 letters and digits."),
+    "sms_code_missing": _l("Enter the code received by SMS."),
+    "sms_code_format": _l("The code received by SMS has 6 digits."),
 }
 
 
@@ -68,6 +70,19 @@ class NewCodeForm(FlaskForm):
 class IdentifyForm(NewCodeForm):
     code = StringField(_l("Code from the letter"),
                        validators=[_Normalized(identifiers.normalize_provisional_code)])
+
+
+def _six_digits(value: str) -> str:
+    digits = "".join(value.split())
+    if not digits:
+        raise InvalidIdentifier("sms_code_missing")
+    if len(digits) != 6 or not digits.isdigit():
+        raise InvalidIdentifier("sms_code_format")
+    return digits
+
+
+class SmsCodeForm(FlaskForm):
+    code = StringField(_l("Code received by SMS"), validators=[_Normalized(_six_digits)])
 
 
 def new_token() -> str:

@@ -10,7 +10,8 @@ from ..domain.emergency import Setting
 from ..domain.errors import (IdentificationFailed, IdentificationLocked, InvalidIdentifier, InvalidTransition,
                              NotAuthorized, NotFound, WindowClosed)
 from ..services import Actor, access, identity, spaces
-from .forms import CloseForm, ConfirmForm, IdentifyForm, NewCodeForm
+from ..services.crypto import lookup
+from .forms import CloseForm, ConfirmForm, IdentifyForm, NewCodeForm, SmsCodeForm
 
 bp = Blueprint("web", __name__)
 NEXT_STEPS = {"space", "oppose", "close", "reopen", "history", "emergency"}
@@ -64,6 +65,48 @@ def identify():
 def _fmt_until(moment) -> str:
     from flask_babel import format_datetime
     return format_datetime(moment, "d MMMM, HH:mm")
+
+
+@bp.route("/identify/sms", methods=["GET", "POST"])
+def identify_sms():
+    """Lost letter: the same three numbers, then a code sent by SMS to the registered mobile."""
+    form = NewCodeForm()
+    step = request.args.get("next") if request.args.get("next") in NEXT_STEPS else "space"
+    failure = None
+    if form.validate_on_submit():
+        try:
+            identity.send_sign_in_code(form.nir.clean, form.vitale_serial.clean, form.birth_date.clean,
+                                       client=_client(), channel="web")
+        except IdentificationLocked as exc:
+            failure = _("Too many attempts. For your safety, please wait until %(time)s. "
+                        "You can also call 34 22.", time=_fmt_until(exc.until))
+        else:
+            session["sms_for"] = lookup("nir", form.nir.clean)  # a keyed hash, never the NIR itself
+            return redirect(url_for("web.identify_sms_code", next=step))
+    return render_template("pages/identify_sms.html", form=form, failure=failure, step=step)
+
+
+@bp.route("/identify/sms/code", methods=["GET", "POST"])
+def identify_sms_code():
+    if "sms_for" not in session:
+        return redirect(url_for("web.identify_sms"))
+    form = SmsCodeForm()
+    step = request.args.get("next") if request.args.get("next") in NEXT_STEPS else "space"
+    failure = None
+    if form.validate_on_submit():
+        try:
+            person_id = identity.identify_with_sms_code(session["sms_for"], form.code.clean, client=_client(),
+                                                        channel="web")
+        except IdentificationFailed:
+            failure = _("This code is not right or has expired. Check the SMS, or ask for a new code.")
+        except IdentificationLocked as exc:
+            failure = _("Too many attempts. For your safety, identification is paused until %(time)s. "
+                        "You can also call 34 22.", time=_fmt_until(exc.until))
+        else:
+            session.clear()
+            session["sid"] = identity.start_session(person_id)
+            return redirect(url_for("web." + step))
+    return render_template("pages/identify_sms_code.html", form=form, failure=failure, step=step)
 
 
 @bp.route("/code/new", methods=["GET", "POST"])

@@ -64,6 +64,10 @@ def test_every_page_has_no_axe_violation_and_reflows_at_320px(browser, live_serv
     w.submit({"nir": "80123456789", "vitale_serial": "240037511200567", "birth_date": "31/02/1950", "code": "ab"})
     w.go("/code/new")
     w.submit()
+    w.go("/identify/sms")
+    w.submit()
+    w.submit({"nir": "240037511200567", "vitale_serial": "80123456789", "birth_date": "01/01/1950"})
+    w.submit({"code": "12"})
     opp = enrol(days_ago=10)
     w.go("/identify")
     w.submit({**opp.form(), "code": "AAAA-AAAA-AAAA"})                    # the non-revealing failure

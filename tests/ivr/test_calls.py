@@ -310,3 +310,27 @@ def test_a_negative_answer_is_never_taken_for_yes(app, call, enrol, lang, words)
     c.silence() if lang == "fr" else c.press("9")
     c.press("1").identify(holder).speak(words)
     assert state(app, holder).state == "notified"
+
+
+def test_no_letter_identify_with_a_code_by_sms(app, call, enrol):
+    holder = enrol(days_ago=60)
+    c = english(call).press("4")
+    c.press(holder.nir + "#").press(holder.vitale_serial + "#").press(holder.birth_date.strftime("%d%m%Y") + "#")
+    assert "No letter? Type 9" in c.text
+    c.press("9#")
+    assert "Code" not in c.last[0] and "To confirm, press 1." in c.last
+    c.press("1")
+    assert "6-digit code" in c.text
+    with app.app_context():
+        body = db.session.scalars(db.select(OutboxMessage).order_by(OutboxMessage.id.desc())).first().body
+    code = re.search(r"\b(\d{6})\b", body).group(1)
+    c.press(code + "#")
+    assert "Access by the SAMU: allowed." in c.text
+
+
+def test_no_letter_with_a_wrong_sms_code_starts_again(app, call, enrol):
+    holder = enrol(days_ago=60)
+    c = english(call).press("4")
+    c.press(holder.nir + "#").press(holder.vitale_serial + "#").press(holder.birth_date.strftime("%d%m%Y") + "#")
+    c.press("9#").press("1").press("000000#")
+    assert "do not match" in c.text and "social security number" in c.text

@@ -25,6 +25,9 @@ def _walk(app, enrol, lang) -> User:
     u.submit(u.get("/identify"), {"nir": "80123456789", "vitale_serial": "240037511200567",
                                   "birth_date": "xx", "code": "1"})   # every slip
     u.submit(u.get("/code/new"), {})
+    u.submit(u.get("/identify/sms"), {})                              # lost letter: code by SMS
+    u.submit(u.submit(u.get("/identify/sms"), {"nir": "240037511200567", "vitale_serial": "80123456789",
+                                               "birth_date": "01/01/1950"}), {"code": "12"})
     opp = enrol(days_ago=10)
     u.identify(opp, code="AAAA-AAAA-AAAA")                            # the non-revealing failure
     u.submit(u.get("/code/new"), {"nir": opp.nir, "vitale_serial": opp.vitale_serial,
