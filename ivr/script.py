@@ -14,7 +14,7 @@ from app.domain import identifiers
 from app.domain.emergency import EmergencySettings
 from app.domain.errors import (IdentificationFailed, IdentificationLocked, InvalidIdentifier, InvalidTransition,
                                WindowClosed)
-from app.services import Actor, access, identity, spaces
+from app.services import Actor, access, identity, references, spaces
 from app.services.crypto import lookup
 
 from . import speech
@@ -95,6 +95,15 @@ def say_menu(call):
 def menu_words():
     return {"1": _("oppose, opposition, refuse, say no"), "2": _("close, closing, reopen, open, delete"),
             "3": _("history, who, accesses, looked, list"), "4": _("emergency, samu, urgent, break")}
+
+
+def say_help_menu(call):
+    return [help_text(), press(_("check that a message or a letter really comes from Relais"), "1"),
+            press(_("go back to the main menu"), "9")]
+
+
+def say_check_reference(call):
+    return [_("Type the 9-digit reference written at the end of the message, followed by the hash key.")]
 
 
 def say_nir(call):
@@ -259,7 +268,9 @@ STEPS: dict[str, Step] = {
     "language": Step(say_language, KEY, {"9": "do:switch_language"}, on_silence="menu", on_other="menu",
                      timeout=4),
     "menu": Step(say_menu, KEY, {"1": "do:goal_oppose", "2": "do:goal_close", "3": "do:goal_history",
-                                 "4": "do:goal_emergency"}, words=menu_words),
+                                 "4": "do:goal_emergency", "0": "help_menu"}, words=menu_words),
+    "help_menu": Step(say_help_menu, KEY, {"1": "check_reference", "9": "menu"}),
+    "check_reference": Step(say_check_reference, NUMBER, accept="accept_reference", timeout=10),
     "nir": Step(say_nir, NUMBER, accept="accept_nir", timeout=10),
     "serial": Step(say_serial, NUMBER, accept="accept_serial", timeout=10),
     "birth": Step(say_birth, NUMBER, accept="accept_birth", timeout=10),
@@ -340,6 +351,15 @@ def accept_code(call: Call, typed: str) -> str:
         return "code"
     call.data["code"] = typed
     return "check"
+
+
+def accept_reference(call: Call, typed: str) -> str:
+    sent_on = references.sent_on(typed)
+    if sent_on is None:
+        call.before.append(_("We do not know this reference. Do not answer that message, and never give a code."))
+    else:
+        call.before.append(_("Yes, Relais sent this reference on %(date)s.", date=speech.day(sent_on)))
+    return "menu"
 
 
 def accept_pick(call: Call, typed: str) -> str:
@@ -524,6 +544,7 @@ ACTIONS: dict[str, Callable[[Call], str]] = {
     "cancel": do_cancel,
     "accept_nir": accept_nir, "accept_serial": accept_serial, "accept_birth": accept_birth,
     "accept_code": accept_code, "accept_pick": accept_pick, "accept_sms_code": accept_sms_code,
+    "accept_reference": accept_reference,
 }
 
 REPEAT_WORDS = lambda: _("repeat, again, what")  # noqa: E731

@@ -94,7 +94,7 @@ def advance(call: script.Call, step_name: str, digits: str, said: str) -> str:
             return step_name
         if chosen == "*":
             return step_name
-        if chosen == "0":
+        if chosen == "0" and "0" not in step.routes:
             call.before.append(script.help_text())
             return step_name
         if step.expect == script.NUMBER:

@@ -70,11 +70,18 @@ def test_star_repeats_zero_helps_silence_is_asked_again_then_help_then_goodbye(c
     c = english(call)
     menu = list(c.last)
     assert c.press("*").last == menu
-    assert c.press("0").last[0].startswith("Help:") and c.last[1:] == menu
+    assert c.press("0").last[0].startswith("Help:") and c.last[-1] == "To go back to the main menu, press 9."
+    assert c.press("9").last == menu
     assert c.silence().last[0] == "I did not hear anything." and c.last[1:] == menu
     assert c.silence().last[0].startswith("Help:")
     c.silence()
     assert c.ended and "Goodbye" in c.text  # never a silent hang-up
+
+
+def test_zero_gives_help_then_the_same_question(call):
+    c = english(call).press("1")
+    prompt = c.last[-1]
+    assert c.press("0").last[0].startswith("Help:") and c.last[-1] == prompt
 
 
 def test_three_wrong_keys_lead_to_help(call):
@@ -334,3 +341,16 @@ def test_no_letter_with_a_wrong_sms_code_starts_again(app, call, enrol):
     c.press(holder.nir + "#").press(holder.vitale_serial + "#").press(holder.birth_date.strftime("%d%m%Y") + "#")
     c.press("9#").press("1").press("000000#")
     assert "do not match" in c.text and "social security number" in c.text
+
+
+def test_check_that_a_message_really_comes_from_relais(app, call, enrol, twilio):
+    holder = enrol(days_ago=60)
+    accesses(app, holder, 1)
+    with app.app_context():
+        reference = db.session.scalar(db.select(OutboxMessage.reference))
+    c = english(call).press("0")
+    assert "To check that a message or a letter really comes from Relais, press 1." in c.last
+    c.press("1").press(reference + "#")
+    assert "Yes, Relais sent this reference on" in c.text
+    c.press("0").press("1").press("123456789#")
+    assert "We do not know this reference" in c.text and "never give a code" in c.text
