@@ -125,7 +125,7 @@ def say_code(call):
 
 def say_sms_code(call):
     return [_("If your details are right, we are sending you an SMS. Type its 6-digit code, followed by the "
-              "hash key.")]
+              "hash key."), _("Without a mobile, a new letter code will reach you by post.")]
 
 
 def say_check(call):
@@ -437,7 +437,8 @@ def send_sms_code(call: Call) -> str:
     d = call.data
     try:
         identity.send_sign_in_code(d["nir"], d["serial"], date.fromisoformat(d["birth"]),
-                                   client="phone:" + (call.caller or "unknown"), channel="voice")
+                                   client="phone:" + (call.caller or "unknown"), channel="voice",
+                                   letter_without_mobile=True)
     except IdentificationLocked as exc:
         call.before.append(_("Too many attempts. For your safety, try again after %(time)s.",
                              time=speech.moment(exc.until)))

@@ -184,6 +184,10 @@ def request_new_code(nir: str, vitale_serial: str, birth_date: date, *, client: 
             _record_failure(nir_key, client_key)
             audit.append("anonymous", audit.who(person.id) if person else None, "code.renewal_refused", channel)
         return
+    _renew_code(person, channel)
+
+
+def _renew_code(person: Person, channel: str) -> None:
     with transaction():
         today = clock.today()
         code = _issue_code(person, today)
@@ -195,8 +199,13 @@ def request_new_code(nir: str, vitale_serial: str, birth_date: date, *, client: 
 
 # --- signing in with a code sent by SMS, when the letter is lost ------------------------------
 
-def send_sign_in_code(nir: str, vitale_serial: str, birth_date: date, *, client: str, channel: str) -> None:
-    """Text a 6-digit code to the registered mobile; the same answer whatever the details or the number."""
+def send_sign_in_code(nir: str, vitale_serial: str, birth_date: date, *, client: str, channel: str,
+                      letter_without_mobile: bool = False) -> None:
+    """Text a 6-digit code to the registered mobile; the same answer whatever the details or the number.
+
+    With `letter_without_mobile` (the phone line), a person with no mobile gets a new letter code instead,
+    by e-mail or by post.
+    """
     from . import one_time
     nir_key, client_key = _keys(nir, client)
     _check_not_locked(nir_key, client_key)
@@ -208,6 +217,8 @@ def send_sign_in_code(nir: str, vitale_serial: str, birth_date: date, *, client:
             audit.append("anonymous", audit.who(person.id) if person else None, "sign_in_code.refused", channel)
         return
     if not person.phone:
+        if letter_without_mobile and person.space.state not in (State.OPPOSED, State.PURGED):
+            _renew_code(person, channel)
         return
     try:
         code = one_time.issue(person.phone, person.id, "sign_in", {}, channel)

@@ -354,3 +354,14 @@ def test_check_that_a_message_really_comes_from_relais(app, call, enrol, twilio)
     assert "Yes, Relais sent this reference on" in c.text
     c.press("0").press("1").press("123456789#")
     assert "We do not know this reference" in c.text and "never give a code" in c.text
+
+
+def test_no_letter_and_no_mobile_a_new_code_comes_by_post(app, call, enrol):
+    holder = enrol(days_ago=60, phone=None)
+    c = english(call).press("1")
+    c.press(holder.nir + "#").press(holder.vitale_serial + "#").press(holder.birth_date.strftime("%d%m%Y") + "#")
+    c.press("9#").press("1")
+    assert "by post" in c.text
+    with app.app_context():
+        msg = db.session.scalars(db.select(OutboxMessage)).one()
+        assert msg.channel == "letter" and msg.sensitive
