@@ -23,7 +23,7 @@ class Config:
     SMTP_PORT = _int("SMTP_PORT", 25)
     MAIL_FROM = os.environ.get("MAIL_FROM", "Relais <ne-pas-repondre@relais.invalid>")
 
-    # Voices of <Say>, one per language (Amazon Polly voices through Twilio).
+    # The voice that speaks each language (Amazon Polly voices through Twilio).
     VOICE_FR = os.environ.get("VOICE_FR", "Polly.Lea")
     VOICE_EN = os.environ.get("VOICE_EN", "Polly.Amy")
     VOICE_LANGUAGE_FR = "fr-FR"

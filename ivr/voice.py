@@ -29,7 +29,7 @@ def voice_of(language: str) -> tuple[str, str]:
 
 
 def render(call: script.Call, step_name: str, next_seq: int) -> str:
-    """The TwiML of a step: what comes before, the prompt inside a <Gather>, or a goodbye and <Hangup>."""
+    """The TwiML of a step: what comes before, then the prompt waiting for an answer, or a goodbye and hang-up."""
     step = script.STEPS[step_name]
     response = VoiceResponse()
     with force_locale(call.language):

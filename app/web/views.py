@@ -40,6 +40,18 @@ def _client() -> str:
     return request.remote_addr or "unknown"
 
 
+def _locked(exc: IdentificationLocked) -> str:
+    return _("Too many attempts. For your safety, identification is paused until %(time)s. "
+             "You can also call 34 22.", time=_fmt_until(exc.until))
+
+
+def _welcome(person_id: int, step: str):
+    """A new session at identification: nothing carried over from before."""
+    session.clear()
+    session["sid"] = identity.start_session(person_id)
+    return redirect(url_for("web." + step))
+
+
 @bp.route("/identify", methods=["GET", "POST"])
 def identify():
     form = IdentifyForm()
@@ -53,12 +65,9 @@ def identify():
             failure = _("These details do not match our records. Check the four numbers and try again. "
                         "After several mistakes, you will have to wait before trying again.")
         except IdentificationLocked as exc:
-            failure = _("Too many attempts. For your safety, identification is paused until %(time)s. "
-                        "You can also call 34 22.", time=_fmt_until(exc.until))
+            failure = _locked(exc)
         else:
-            session.clear()  # a new session at identification: nothing carried over from before
-            session["sid"] = identity.start_session(person_id)
-            return redirect(url_for("web." + step))
+            return _welcome(person_id, step)
     return render_template("pages/identify.html", form=form, failure=failure, step=step)
 
 
@@ -78,8 +87,7 @@ def identify_sms():
             identity.send_sign_in_code(form.nir.clean, form.vitale_serial.clean, form.birth_date.clean,
                                        client=_client(), channel="web")
         except IdentificationLocked as exc:
-            failure = _("Too many attempts. For your safety, please wait until %(time)s. "
-                        "You can also call 34 22.", time=_fmt_until(exc.until))
+            failure = _locked(exc)
         else:
             session["sms_for"] = lookup("nir", form.nir.clean)  # a keyed hash, never the NIR itself
             return redirect(url_for("web.identify_sms_code", next=step))
@@ -100,12 +108,9 @@ def identify_sms_code():
         except IdentificationFailed:
             failure = _("This code is not right or has expired. Check the SMS, or ask for a new code.")
         except IdentificationLocked as exc:
-            failure = _("Too many attempts. For your safety, identification is paused until %(time)s. "
-                        "You can also call 34 22.", time=_fmt_until(exc.until))
+            failure = _locked(exc)
         else:
-            session.clear()
-            session["sid"] = identity.start_session(person_id)
-            return redirect(url_for("web." + step))
+            return _welcome(person_id, step)
     return render_template("pages/identify_sms_code.html", form=form, failure=failure, step=step)
 
 
@@ -118,8 +123,7 @@ def new_code():
             identity.request_new_code(form.nir.clean, form.vitale_serial.clean, form.birth_date.clean,
                                       client=_client(), channel="web")
         except IdentificationLocked as exc:
-            failure = _("Too many attempts. For your safety, please wait until %(time)s. "
-                        "You can also call 34 22.", time=_fmt_until(exc.until))
+            failure = _locked(exc)
         else:
             return redirect(url_for("web.code_sent"))
     return render_template("pages/code_new.html", form=form, failure=failure)
