@@ -173,6 +173,12 @@ def voice():
     return _twiml(twiml)
 
 
+# Twilio's message statuses, as the outbox keeps them, and their order.
+DELIVERY = {"queued": "sent", "accepted": "sent", "sending": "sent", "sent": "sent", "delivered": "delivered",
+            "read": "delivered", "undelivered": "failed", "failed": "failed"}
+RANK = {"sent": 1, "delivered": 2, "failed": 2}
+
+
 @bp.post("/status")
 @validate_twilio_request
 def status():
@@ -181,8 +187,10 @@ def status():
     call_sid, message_sid = request.form.get("CallSid"), request.form.get("MessageSid")
     if message_sid:
         msg = db.session.scalar(db.select(OutboxMessage).where(OutboxMessage.provider_id == message_sid))
-        if msg is not None:
-            msg.status = (request.form.get("MessageStatus") or msg.status)[:10]
+        reported = DELIVERY.get(request.form.get("MessageStatus", ""))
+        # Callbacks may arrive out of order: a status only ever moves forward.
+        if msg is not None and reported and RANK[reported] > RANK.get(msg.status, 0):
+            msg.status = reported
     elif call_sid:
         state = db.session.get(CallState, call_sid)
         if state is not None:
@@ -190,5 +198,6 @@ def status():
             if state.status in ("completed", "busy", "failed", "no-answer", "canceled"):
                 state.ended_at = state.ended_at or now
                 state.data = {k: v for k, v in (state.data or {}).items() if k in ("goal",)}
+                state.last_twiml = str(VoiceResponse())  # the last answer may have read a number back
     db.session.commit()
     return "", 204
