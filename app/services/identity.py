@@ -107,7 +107,10 @@ def _check_not_locked(nir_key: str, client_key: str) -> None:
         row = db.session.get(Throttle, key)
         if row is None:
             continue
-        if key.startswith("client:") and row.window_started_at + timedelta(hours=1) <= now:
+        if key.startswith("client:"):
+            # Many people share an address (a carrier's NAT, a help desk): only the hourly limit stops it.
+            if row.locked_until and row.locked_until > now:
+                raise IdentificationLocked(row.locked_until)
             continue
         until = _blocked_until(row, now)
         if until:
