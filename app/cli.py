@@ -24,6 +24,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(reports)
     app.cli.add_command(demo)
     app.cli.add_command(outbox_group)
+    app.cli.add_command(mandates_group)
 
 
 def _say_errors(line: int, errors: dict[str, str]) -> None:
@@ -190,3 +191,56 @@ def outbox_letters(out):
     from .outbox import export_letters
     count = export_letters(out)
     click.echo(f"{count} letter(s) written")
+
+
+MANDATE_COLUMNS = ["representative_nir", "represented_nir", "kind", "valid_from", "valid_until"]
+
+
+@click.group("mandates", cls=AppGroup)
+def mandates_group():
+    """Mandates of legal representatives."""
+
+
+@mandates_group.command("import")
+@click.argument("path", type=click.File("r", encoding="utf-8-sig"))
+def mandates_import(path):
+    """Import MANDATES.csv; bad rows are reported by line and nothing of them is stored."""
+    from .domain.errors import InvalidIdentifier
+    from .domain.identifiers import normalize_nir
+    from .services.mandates import RowRefused, import_mandate
+    from .services.validation import IDENTIFIER_MESSAGES, _iso_date
+    reader = csv.DictReader(path)
+    missing = [c for c in MANDATE_COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        raise click.ClickException("missing columns: " + ", ".join(missing))
+    imported = rejected = 0
+    for row in reader:
+        errors, values = {}, {}
+        for field in ("representative_nir", "represented_nir"):
+            try:
+                values[field] = normalize_nir((row.get(field) or "").strip())
+            except InvalidIdentifier as exc:
+                errors[field] = IDENTIFIER_MESSAGES.get(exc.code, "is not valid")
+        for field in ("valid_from", "valid_until"):
+            raw = (row.get(field) or "").strip()
+            if field == "valid_until" and not raw:
+                values[field] = None
+                continue
+            try:
+                values[field] = _iso_date(raw)
+            except ValueError as exc:
+                errors[field] = str(exc)
+        kind = (row.get("kind") or "").strip().lower()
+        if not errors:
+            try:
+                if import_mandate(values["representative_nir"], values["represented_nir"], kind,
+                                  values["valid_from"], values["valid_until"]):
+                    imported += 1
+                continue
+            except RowRefused as exc:
+                errors = exc.errors
+        _say_errors(reader.line_num, errors)
+        rejected += 1
+    click.echo(f"{imported} imported, {rejected} rejected")
+    if rejected:
+        sys.exit(1)

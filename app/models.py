@@ -31,6 +31,7 @@ class Person(db.Model):
     language: Mapped[str] = mapped_column(String(2), default="fr")
     notifications_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    autonomous_on: Mapped[date | None] = mapped_column(Date)  # a minor recognised autonomous (from 16)
 
     space: Mapped["HealthSpace"] = relationship(back_populates="person", uselist=False)
 
@@ -244,3 +245,19 @@ class InboundMessage(db.Model):
     from_lookup: Mapped[str | None] = mapped_column(String(64))
     received_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
     reply: Mapped[str] = mapped_column(Text, default="")
+
+
+class Mandate(db.Model):
+    """A legal representative's mandate: a parent, a guardian (tutelle) or a habilitation familiale."""
+
+    __tablename__ = "mandate"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    representative_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    represented_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_until: Mapped[date | None] = mapped_column(Date)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime)
+    end_reason: Mapped[str | None] = mapped_column(String(30))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    __table_args__ = (UniqueConstraint("representative_id", "represented_id", "kind", "valid_from"),)

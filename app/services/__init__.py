@@ -33,9 +33,27 @@ def transaction():
 
 
 def authorize(actor: Actor, subject_id: int, action: str) -> None:
-    """A person acts for themselves; acting for others comes with mandates."""
-    if actor.person_id is None or actor.person_id != subject_id:
-        raise NotAuthorized()
+    """A person acts for themselves (a minor not alone for what the law reserves), or under a current mandate.
+
+    Every refusal is kept in the audit log, in a transaction of its own.
+    """
+    from .. import audit, clock
+    from ..domain import mandates as rules
+    from ..models import Person
+    from .mandates import current_mandate
+    from flask import current_app
+    if actor.person_id is not None:
+        today = clock.today()
+        if actor.person_id == subject_id:
+            person = db.session.get(Person, subject_id)
+            if person is None or rules.may_act_alone(action, person.birth_date, person.autonomous_on, today,
+                                                     current_app.config["MAJORITY_AGE"]):
+                return
+        elif current_mandate(actor.person_id, subject_id, today) is not None:
+            return
+    with transaction():
+        audit.append(actor.label, f"person:{subject_id}", "refused." + action, actor.channel)
+    raise NotAuthorized()
 
 
 def new_reference() -> str:

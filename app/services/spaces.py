@@ -236,5 +236,7 @@ def run_jobs(as_of: date) -> dict[str, int]:
             counts["sessions_ended"] += 1
         if counts["codes_voided"]:
             audit.append("system", None, "codes.expired", "job", count=counts["codes_voided"])
+    from .mandates import end_expired
+    counts["mandates_ended"] = end_expired(as_of)
     counts["sent"] = outbox.send_due(limit=10_000)
     return counts

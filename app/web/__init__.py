@@ -43,7 +43,7 @@ def register(app: Flask) -> None:
 
     @app.before_request
     def no_one_yet():
-        g.person_id = None
+        g.person_id = g.acting_for = None
 
     @app.context_processor
     def furniture():

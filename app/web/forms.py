@@ -105,3 +105,10 @@ class CloseForm(ConfirmForm):
                         choices=[("archive", _l("Keep it archived for 10 years")),
                                  ("delete", _l("Delete it within 3 months"))],
                         validators=[InputRequired(message=_l("Choose what should happen to your data."))])
+
+
+class ActingForForm(FlaskForm):
+    """Whom a representative acts for; the choices are set from their current mandates."""
+
+    person = RadioField(_l("Who are you acting for?"),
+                        validators=[InputRequired(message=_l("Choose the person you are acting for."))])

@@ -9,9 +9,10 @@ from ..domain import identifiers
 from ..domain.emergency import Setting
 from ..domain.errors import (IdentificationFailed, IdentificationLocked, InvalidIdentifier, InvalidTransition,
                              NotAuthorized, NotFound, WindowClosed)
-from ..services import Actor, access, identity, spaces
+from .. import clock
+from ..services import Actor, access, identity, mandates, spaces
 from ..services.crypto import lookup
-from .forms import CloseForm, ConfirmForm, IdentifyForm, NewCodeForm, SmsCodeForm
+from .forms import ActingForForm, CloseForm, ConfirmForm, IdentifyForm, NewCodeForm, SmsCodeForm
 
 bp = Blueprint("web", __name__)
 NEXT_STEPS = {"space", "oppose", "close", "reopen", "history", "emergency"}
@@ -32,7 +33,16 @@ def signed_in(view):
             return redirect(url_for("web.identify", next=step if step in NEXT_STEPS else None))
         g.person_id = person_id
         g.actor = Actor(person_id, "web")
-        return view(*args, **kwargs)
+        g.subject_id = session.get("subject", person_id)
+        if g.subject_id != person_id and mandates.current_mandate(person_id, g.subject_id, clock.today()) is None:
+            session["subject"] = g.subject_id = person_id
+            flash(_("Your mandate for this person is not current any more. You are acting for yourself."))
+        g.acting_for = None if g.subject_id == person_id else spaces.view(g.actor, g.subject_id)
+        try:
+            return view(*args, **kwargs)
+        except NotAuthorized:
+            flash(_("This cannot be done alone: a legal representative must do it. Nothing was changed."))
+            return redirect(url_for("web.space"))
     return wrapper
 
 
@@ -49,7 +59,24 @@ def _welcome(person_id: int, step: str):
     """A new session at identification: nothing carried over from before."""
     session.clear()
     session["sid"] = identity.start_session(person_id)
+    if mandates.represented_by(person_id):
+        return redirect(url_for("web.acting_for", next=step))
     return redirect(url_for("web." + step))
+
+
+@bp.route("/acting-for", methods=["GET", "POST"])
+@signed_in
+def acting_for():
+    """A representative chooses whom they act for: themselves or a person they represent today."""
+    step = request.args.get("next") if request.args.get("next") in NEXT_STEPS else "space"
+    me = spaces.view(g.actor, g.person_id)
+    form = ActingForForm()
+    form.person.choices = [(str(g.person_id), _("Myself (%(name)s)", name=f"{me.given_name} {me.family_name}"))] + [
+        (str(p.person_id), f"{p.given_name} {p.family_name}") for p in mandates.represented_by(g.person_id)]
+    if form.validate_on_submit():
+        session["subject"] = int(form.person.data)
+        return redirect(url_for("web." + step))
+    return render_template("pages/acting_for.html", form=form, step=step)
 
 
 @bp.route("/identify", methods=["GET", "POST"])
@@ -167,13 +194,16 @@ def accessibility():
 
 def _idempotency(form: ConfirmForm) -> str:
     # Namespaced by person, so a token from one person's page can never name another's receipt.
-    return f"web:{g.person_id}:{form.token.data[:40]}"
+    return f"web:{g.person_id}:{g.subject_id}:{form.token.data[:30]}"
 
 
 def _refused(exc: Exception):
     """A rule said no: say it plainly on the space page; nothing was changed."""
     if isinstance(exc, WindowClosed):
-        return render_template("pages/window_closed.html", space=spaces.view(g.actor, g.person_id))
+        return render_template("pages/window_closed.html", space=spaces.view(g.actor, g.subject_id))
+    if isinstance(exc, NotAuthorized):
+        flash(_("This cannot be done alone: a legal representative must do it. Nothing was changed."))
+        return redirect(url_for("web.space"))
     flash(_("This action is not possible now. Nothing was changed."))
     return redirect(url_for("web.space"))
 
@@ -181,17 +211,17 @@ def _refused(exc: Exception):
 @bp.get("/space")
 @signed_in
 def space():
-    return render_template("pages/space.html", space=spaces.view(g.actor, g.person_id))
+    return render_template("pages/space.html", space=spaces.view(g.actor, g.subject_id))
 
 
 @bp.route("/oppose", methods=["GET", "POST"])
 @signed_in
 def oppose():
-    view = spaces.view(g.actor, g.person_id)
+    view = spaces.view(g.actor, g.subject_id)
     form = ConfirmForm()
     if form.validate_on_submit():
         try:
-            record = spaces.oppose(g.actor, g.person_id, _idempotency(form))
+            record = spaces.oppose(g.actor, g.subject_id, _idempotency(form))
         except (WindowClosed, InvalidTransition) as exc:
             return _refused(exc)
         return redirect(url_for("web.receipt", reference=record.reference))
@@ -203,11 +233,11 @@ def oppose():
 @bp.route("/close", methods=["GET", "POST"])
 @signed_in
 def close():
-    view = spaces.view(g.actor, g.person_id)
+    view = spaces.view(g.actor, g.subject_id)
     form = CloseForm()
     if form.validate_on_submit():
         try:
-            record = spaces.close(g.actor, g.person_id, delete_data=form.choice.data == "delete",
+            record = spaces.close(g.actor, g.subject_id, delete_data=form.choice.data == "delete",
                                   idempotency_key=_idempotency(form))
         except InvalidTransition as exc:
             return _refused(exc)
@@ -220,11 +250,11 @@ def close():
 @bp.route("/reopen", methods=["GET", "POST"])
 @signed_in
 def reopen():
-    view = spaces.view(g.actor, g.person_id)
+    view = spaces.view(g.actor, g.subject_id)
     form = ConfirmForm()
     if form.validate_on_submit():
         try:
-            record = spaces.reopen(g.actor, g.person_id, _idempotency(form))
+            record = spaces.reopen(g.actor, g.subject_id, _idempotency(form))
         except InvalidTransition as exc:
             return _refused(exc)
         return redirect(url_for("web.receipt", reference=record.reference))
@@ -240,7 +270,7 @@ def receipt(reference):
         record = spaces.receipt(g.actor, reference)
     except (NotFound, NotAuthorized):
         abort(404)
-    return render_template("pages/receipt.html", record=record, space=spaces.view(g.actor, g.person_id))
+    return render_template("pages/receipt.html", record=record, space=spaces.view(g.actor, g.subject_id))
 
 
 # --- emergency access ---------------------------------------------------------------------
@@ -248,7 +278,7 @@ def receipt(reference):
 @bp.get("/emergency")
 @signed_in
 def emergency():
-    return render_template("pages/emergency.html", space=spaces.view(g.actor, g.person_id))
+    return render_template("pages/emergency.html", space=spaces.view(g.actor, g.subject_id))
 
 
 @bp.route("/emergency/<setting>/<state>", methods=["GET", "POST"])
@@ -256,12 +286,12 @@ def emergency():
 def emergency_change(setting, state):
     if setting not in {s.value for s in Setting} or state not in ("on", "off"):
         abort(404)
-    view = spaces.view(g.actor, g.person_id)
+    view = spaces.view(g.actor, g.subject_id)
     on = state == "on"
     form = ConfirmForm()
     if form.validate_on_submit():
         try:
-            record = spaces.set_emergency_access(g.actor, g.person_id, setting, on, _idempotency(form))
+            record = spaces.set_emergency_access(g.actor, g.subject_id, setting, on, _idempotency(form))
         except InvalidTransition as exc:
             return _refused(exc)
         return redirect(url_for("web.receipt", reference=record.reference))
@@ -290,36 +320,36 @@ def history():
         to_error = _("The end date must be the same as or after the start date.")
     page = request.args.get("page", "1")
     page = int(page) if page.isdigit() and len(page) < 7 else 1
-    result = access.history(g.actor, g.person_id, page, None if from_error else date_from,
+    result = access.history(g.actor, g.subject_id, page, None if from_error else date_from,
                             None if to_error else date_to)
     return render_template("pages/history.html", result=result, from_error=from_error, to_error=to_error,
-                           space=spaces.view(g.actor, g.person_id), args=request.args)
+                           space=spaces.view(g.actor, g.subject_id), args=request.args)
 
 
 @bp.get("/history/activity")
 @signed_in
 def activity():
-    return render_template("pages/activity.html", records=spaces.activity(g.actor, g.person_id),
-                           space=spaces.view(g.actor, g.person_id))
+    return render_template("pages/activity.html", records=spaces.activity(g.actor, g.subject_id),
+                           space=spaces.view(g.actor, g.subject_id))
 
 
 @bp.get("/history/blocked")
 @signed_in
 def blocked():
-    return render_template("pages/blocked.html", blocks=access.blocked_professionals(g.actor, g.person_id),
-                           space=spaces.view(g.actor, g.person_id))
+    return render_template("pages/blocked.html", blocks=access.blocked_professionals(g.actor, g.subject_id),
+                           space=spaces.view(g.actor, g.subject_id))
 
 
 def _history_action(event_id: int, kind: str):
     try:
-        event = access.event_for(g.actor, g.person_id, event_id)
+        event = access.event_for(g.actor, g.subject_id, event_id)
     except NotFound:
         abort(404)
     form = ConfirmForm()
     if form.validate_on_submit():
         service = access.block_professional if kind == "block" else access.report_access
         try:
-            record = service(g.actor, g.person_id, event_id, _idempotency(form))
+            record = service(g.actor, g.subject_id, event_id, _idempotency(form))
         except InvalidTransition as exc:
             return _refused(exc)
         return redirect(url_for("web.receipt", reference=record.reference))
@@ -341,13 +371,13 @@ def report(event_id):
 @bp.route("/history/blocked/<int:block_id>/unblock", methods=["GET", "POST"])
 @signed_in
 def unblock(block_id):
-    blocks = {b.id: b for b in access.blocked_professionals(g.actor, g.person_id)}
+    blocks = {b.id: b for b in access.blocked_professionals(g.actor, g.subject_id)}
     if block_id not in blocks:
         abort(404)
     form = ConfirmForm()
     if form.validate_on_submit():
         try:
-            record = access.unblock_professional(g.actor, g.person_id, block_id, _idempotency(form))
+            record = access.unblock_professional(g.actor, g.subject_id, block_id, _idempotency(form))
         except NotFound:
             return _refused(InvalidTransition("unblocked", "unblock"))
         return redirect(url_for("web.receipt", reference=record.reference))

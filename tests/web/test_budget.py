@@ -1,7 +1,7 @@
 """QUALITY §1: every page of every flow, both languages, errors included, fits 14 KB with its stylesheet."""
 import gzip
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from urllib.parse import urlparse
 
 import pytest
@@ -67,6 +67,17 @@ def _walk(app, enrol, lang) -> User:
     u.submit(u.get("/reopen"))
     u.get("/history/activity")
     u.submit(u.get("/space"), form_index=0)                           # sign out
+
+    parent = enrol(days_ago=60)                                       # a parent acting for a child
+    child = enrol(days_ago=10, phone=None, birth_date=date(2015, 6, 1))
+    with app.app_context():
+        from app.services.mandates import import_mandate
+        import_mandate(parent.nir, child.nir, "parent", clock.today(), None)
+    chooser = u.identify(parent)
+    u.submit(chooser, {})                                             # no choice: error
+    u.submit(chooser, {"person": str(child.person_id)})               # the child's space, with the banner
+    u.get("/emergency")
+    u.get("/history/activity")
     return u
 
 

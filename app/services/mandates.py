@@ -1,0 +1,104 @@
+"""Mandates of legal representatives: import, who represents whom today, and their end."""
+from dataclasses import dataclass
+from datetime import date
+
+from flask import current_app
+
+from .. import audit, clock
+from ..domain import mandates as rules
+from ..models import Mandate, Person, db
+from . import transaction
+from .crypto import lookup
+
+
+def _facts(m: Mandate, represented: Person) -> rules.MandateFacts:
+    return rules.MandateFacts(m.kind, m.valid_from, m.valid_until, m.ended_at is not None, represented.birth_date,
+                              represented.autonomous_on)
+
+
+def current_mandate(representative_id: int, represented_id: int, today: date) -> Mandate | None:
+    represented = db.session.get(Person, represented_id)
+    if represented is None:
+        return None
+    for m in db.session.scalars(db.select(Mandate).where(Mandate.representative_id == representative_id,
+                                                          Mandate.represented_id == represented_id)):
+        if rules.is_current(_facts(m, represented), today, current_app.config["MAJORITY_AGE"]):
+            return m
+    return None
+
+
+@dataclass(frozen=True)
+class Represented:
+    person_id: int
+    given_name: str
+    family_name: str
+    kind: str
+    valid_until: date | None
+
+
+def represented_by(representative_id: int, today: date | None = None) -> list[Represented]:
+    """The people this person may act for today."""
+    today = today or clock.today()
+    out = []
+    for m, person in db.session.execute(db.select(Mandate, Person).join(Person, Person.id == Mandate.represented_id)
+                                        .where(Mandate.representative_id == representative_id)
+                                        .order_by(Person.given_name)).all():
+        if rules.is_current(_facts(m, person), today, current_app.config["MAJORITY_AGE"]) and \
+                person.id not in {r.person_id for r in out}:
+            out.append(Represented(person.id, person.given_name, person.family_name, m.kind, m.valid_until))
+    return out
+
+
+class RowRefused(Exception):
+    def __init__(self, errors: dict[str, str]):
+        super().__init__(errors)
+        self.errors = errors
+
+
+def import_mandate(representative_nir: str, represented_nir: str, kind: str, valid_from: date,
+                   valid_until: date | None) -> bool:
+    """Store one mandate (False when the same one is already there); RowRefused says why not."""
+    rep = db.session.scalar(db.select(Person).where(Person.nir_lookup == lookup("nir", representative_nir)))
+    sub = db.session.scalar(db.select(Person).where(Person.nir_lookup == lookup("nir", represented_nir)))
+    errors = {}
+    if rep is None:
+        errors["representative_nir"] = "no one is enrolled with this NIR"
+    if sub is None:
+        errors["represented_nir"] = "no one is enrolled with this NIR"
+    if rep is not None and sub is not None and rep.id == sub.id:
+        errors["represented_nir"] = "a person cannot represent themselves"
+    if sub is not None:
+        reason = rules.check_new_mandate(kind, valid_from, valid_until, sub.birth_date, clock.today(),
+                                         current_app.config["MAJORITY_AGE"])
+        if reason:
+            errors["kind" if "kind" in reason or "parent" in reason else "valid_until"] = reason
+    if errors:
+        raise RowRefused(errors)
+    exists = db.session.scalar(db.select(Mandate.id).where(
+        Mandate.representative_id == rep.id, Mandate.represented_id == sub.id, Mandate.kind == kind,
+        Mandate.valid_from == valid_from))
+    if exists:
+        return False
+    with transaction():
+        m = Mandate(representative_id=rep.id, represented_id=sub.id, kind=kind, valid_from=valid_from,
+                    valid_until=valid_until, created_at=clock.now())
+        db.session.add(m)
+        db.session.flush()
+        audit.append("operator", audit.who(sub.id), "mandate.imported", "cli", mandate=m.id, kind=kind,
+                     representative=audit.who(rep.id))
+    return True
+
+
+def end_expired(as_of: date) -> int:
+    """Mark the mandates that have ended (last day passed, majority, autonomy) and log each end."""
+    ended = 0
+    for m, person in db.session.execute(db.select(Mandate, Person).join(Person, Person.id == Mandate.represented_id)
+                                        .where(Mandate.ended_at.is_(None))).all():
+        if as_of < m.valid_from or rules.is_current(_facts(m, person), as_of, current_app.config["MAJORITY_AGE"]):
+            continue
+        with transaction():
+            m.ended_at, m.end_reason = clock.now(), "expired"
+            audit.append("system", audit.who(person.id), "mandate.ended", "job", mandate=m.id,
+                         representative=audit.who(m.representative_id))
+        ended += 1
+    return ended
