@@ -92,6 +92,14 @@ def say_menu(call):
             *menu_tail(), press(_("get help"), "0")]
 
 
+MENU_WORDS = lambda: _("menu, main menu, back, return")  # noqa: E731
+
+
+def words(**keys):
+    """A step's spoken words: key -> a function giving the catalog's comma-separated words."""
+    return lambda: {k: f() for k, f in keys.items()}
+
+
 def menu_words():
     return {"1": _("oppose, opposition, refuse, say no"), "2": _("close, closing, reopen, open, delete"),
             "3": _("history, who, accesses, looked, list"), "4": _("emergency, samu, urgent, break")}
@@ -266,10 +274,11 @@ def help_text() -> str:
 
 STEPS: dict[str, Step] = {
     "language": Step(say_language, KEY, {"9": "do:switch_language"}, on_silence="menu", on_other="menu",
-                     timeout=4),
+                     words=words(**{"9": lambda: _("english, anglais, french, francais")})),
     "menu": Step(say_menu, KEY, {"1": "do:goal_oppose", "2": "do:goal_close", "3": "do:goal_history",
                                  "4": "do:goal_emergency", "0": "help_menu"}, words=menu_words),
-    "help_menu": Step(say_help_menu, KEY, {"1": "check_reference", "9": "menu"}),
+    "help_menu": Step(say_help_menu, KEY, {"1": "check_reference", "9": "menu"},
+                      words=words(**{"1": lambda: _("check, reference, message, letter, genuine"), "9": MENU_WORDS})),
     "check_reference": Step(say_check_reference, NUMBER, accept="accept_reference", timeout=10),
     "nir": Step(say_nir, NUMBER, accept="accept_nir", timeout=10),
     "serial": Step(say_serial, NUMBER, accept="accept_serial", timeout=10),
@@ -278,21 +287,31 @@ STEPS: dict[str, Step] = {
     "sms_code": Step(say_sms_code, NUMBER, accept="accept_sms_code", timeout=10),
     "check": Step(say_check, YESNO, {"1": "do:identify", "2": "do:start_identity"}, words=YES_NO_WORDS),
     "oppose": Step(say_oppose, YESNO, {"1": "do:oppose", "2": "do:cancel"}, words=YES_NO_WORDS),
-    "too_late": Step(say_too_late, KEY, {"1": "do:goal_close", "9": "menu"}),
-    "close": Step(say_close, KEY, {"1": "do:choose_archive", "2": "do:choose_delete", "9": "menu"}),
+    "too_late": Step(say_too_late, KEY, {"1": "do:goal_close", "9": "menu"},
+                     words=words(**{"1": lambda: _("close, closing"), "9": MENU_WORDS})),
+    "close": Step(say_close, KEY, {"1": "do:choose_archive", "2": "do:choose_delete", "9": "menu"},
+                  words=words(**{"1": lambda: _("keep, archive, ten years"), "2": lambda: _("delete, erase, remove"),
+                                 "9": MENU_WORDS})),
     "close_confirm": Step(say_close_confirm, YESNO, {"1": "do:close", "2": "do:cancel"}, words=YES_NO_WORDS),
     "reopen": Step(say_reopen, YESNO, {"1": "do:reopen", "2": "do:cancel"}, words=YES_NO_WORDS),
     "history": Step(say_history, KEY, {"1": "do:history_more", "2": "history_pick", "3": "do:history_send",
-                                       "9": "menu"}),
+                                       "9": "menu"},
+                    words=words(**{"1": lambda: _("next, more, following, others"),
+                                   "2": lambda: _("report, block, act"), "3": lambda: _("send, sms, post, letter"),
+                                   "9": MENU_WORDS})),
     "history_pick": Step(say_history_pick, NUMBER, accept="accept_pick"),
-    "history_act": Step(say_history_act, KEY, {"1": "report", "2": "block", "9": "history"}),
+    "history_act": Step(say_history_act, KEY, {"1": "report", "2": "block", "9": "history"},
+                        words=words(**{"1": lambda: _("report, not recognised, unknown"), "2": lambda: _("block"),
+                                       "9": lambda: _("back, history")})),
     "report": Step(say_report, YESNO, {"1": "do:report", "2": "do:cancel"}, words=YES_NO_WORDS),
     "block": Step(say_block, YESNO, {"1": "do:block", "2": "do:cancel"}, words=YES_NO_WORDS),
     "emergency": Step(say_emergency, KEY, {"1": "do:change_samu", "2": "do:change_break_glass",
-                                           "3": "do:change_masked", "9": "menu"}),
+                                           "3": "do:change_masked", "9": "menu"},
+                      words=words(**{"1": lambda: _("samu, fifteen"), "2": lambda: _("break, glass, any professional"),
+                                     "3": lambda: _("hidden, documents, masked"), "9": MENU_WORDS})),
     "emergency_confirm": Step(say_emergency_confirm, YESNO, {"1": "do:set_emergency", "2": "do:cancel"},
                               words=YES_NO_WORDS),
-    "receipt": Step(say_receipt, KEY, {"1": "menu"}, on_silence="goodbye"),
+    "receipt": Step(say_receipt, KEY, {"1": "menu"}, on_silence="goodbye", words=words(**{"1": MENU_WORDS})),
     "goodbye": Step(say_goodbye, END),
     "silent_goodbye": Step(say_silent_goodbye, END),
 }

@@ -1,0 +1,340 @@
+"""Greeting, languages and menus (SPEC §3 Voice, QUALITY §3): the caller is never left without a way on."""
+import re
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from app.domain.identifiers import keypad_form
+from ivr import script
+
+from .conftest import CHOICE, CHOICE_EN, call_state, choices, gettext_in, record_accesses, said, step
+
+STAR_OR_ZERO = {"star", "étoile", "0"}
+
+
+def menu_prompt(app, language):
+    return said(app, language, lambda: script.say_menu(None))
+
+
+def help_text(app, language):
+    return said(app, language, script.help_text)
+
+
+# --- greeting and language ---------------------------------------------------------------------
+
+def test_the_greeting_is_in_french_and_offers_english_in_an_english_voice(app, call):
+    c = call().start()
+    assert step(app, c) == "language"
+    assert c.languages[0] == "fr-FR" and c.gather["language"] == "fr-FR"
+    assert c.last[0] == said(app, "fr", lambda: script.say_language(script.Call("x", "fr", {}, 0, ""))[0])
+    english = [s for s, lang in zip(c.last, c.languages) if lang == "en-GB"]
+    assert english == ["For English, press 9."]
+    assert c.languages == ["fr-FR", "en-GB"]
+
+
+def test_nine_at_the_greeting_switches_the_whole_call_to_english(app, call, enrol):
+    holder = enrol(days_ago=10)
+    c = call().start().press("9")
+    assert call_state(app, c).language == "en"
+    assert c.last == menu_prompt(app, "en")
+    seen = [c.languages]
+    for keys in ("1", holder.nir + "#", holder.vitale_serial + "#", holder.birth_date.strftime("%d%m%Y") + "#"):
+        c.press(keys)
+        seen.append(c.languages)
+        assert c.gather["language"] == "en-GB"
+    assert all(lang == "en-GB" for languages in seen for lang in languages), seen
+
+
+def test_silence_at_the_greeting_goes_straight_to_the_main_menu_in_french(app, call):
+    c = call().start().silence()
+    assert step(app, c) == "menu"
+    assert c.last == menu_prompt(app, "fr")  # no "I did not hear anything" before it
+    assert set(c.languages) == {"fr-FR"} and c.gather["language"] == "fr-FR"
+    assert call_state(app, c).language == "fr"
+
+
+def test_another_key_at_the_greeting_goes_to_the_main_menu(app, call):
+    c = call().start().press("1")
+    assert step(app, c) == "menu" and c.last == menu_prompt(app, "fr")
+
+
+# --- every menu, every prompt ----------------------------------------------------------------------
+
+def walk_every_menu(app, c, holder):
+    """One call through every menu and number prompt of the script; returns (step, sentences, gather) each time."""
+    seen = []
+
+    def go(*keys):
+        for k in keys:
+            c.press(k)
+            seen.append(snapshot(app, c))
+
+    seen.append(snapshot(app, c))
+    go("0", "1", "123456789#")                       # help menu, check a reference, back to the menu
+    go("1", holder.nir + "#", holder.vitale_serial + "#", holder.birth_date.strftime("%d%m%Y") + "#")
+    go(keypad_form(holder.code) + "#", "1")           # read back, then too late to oppose
+    go("1", "2", "2")                                 # close: delete? no: back to the menu
+    go("3", "2", "1#", "1", "2")                      # history, pick, report? no
+    go("3", "2", "1#", "2", "2")                      # history, pick, block? no
+    go("4", "1", "1", "1")                            # emergency, SAMU off, receipt, menu
+    go("2", "1", "1", "1", "2", "2")                  # close, archive, confirm, menu, reopen? no
+    return seen
+
+
+def snapshot(app, c):
+    return step(app, c), list(c.last), dict(c.gather)
+
+
+@pytest.fixture
+def every_menu(app, call, enrol):
+    """walk(language) -> what every step said, in a call in that language."""
+    def walk(language):
+        holder = enrol(days_ago=60)
+        record_accesses(app, holder, 4)
+        c = call().start()
+        c.press("9") if language == "en" else c.silence()
+        seen = walk_every_menu(app, c, holder)
+        # the opposition question needs a letter still in its window
+        other = enrol(days_ago=10)
+        c2 = call().start()
+        c2.press("9") if language == "en" else c2.silence()
+        c2.press("1").identify(other)
+        seen.append(snapshot(app, c2))
+        # no letter at hand: a code by SMS instead
+        c3 = call().start()
+        c3.press("9") if language == "en" else c3.silence()
+        c3.press("1").press(holder.nir + "#").press(holder.vitale_serial + "#")
+        c3.press(holder.birth_date.strftime("%d%m%Y") + "#").press("9#").press("1")
+        seen.append(snapshot(app, c3))
+        return seen
+    return walk
+
+
+def menus(seen):
+    return [(name, sentences) for name, sentences, gather in seen if gather.get("numDigits") == "1"]
+
+
+def test_the_walk_visits_every_step_of_the_script(every_menu):
+    visited = {name for name, _, _ in every_menu("en")}
+    assert visited >= set(script.STEPS) - {"language", "goodbye", "silent_goodbye"}, set(script.STEPS) - visited
+
+
+def test_every_english_choice_is_phrased_to_press_a_key(every_menu):
+    for name, sentences in menus(every_menu("en")):
+        offered = [s for s in sentences if re.search(r"\bpress\b", s)]
+        assert offered, (name, sentences)
+        assert all(CHOICE_EN.match(s) for s in offered), (name, sentences)
+
+
+def test_every_french_choice_is_phrased_pour_tapez(every_menu):
+    english = menus(every_menu("en"))
+    french = menus(every_menu("fr"))
+    assert [n for n, _ in french] == [n for n, _ in english]
+    for (name, fr_sentences), (_, en_sentences) in zip(french, english):
+        expected = sum(1 for s in en_sentences if CHOICE_EN.match(s))
+        assert sum(1 for s in fr_sentences if CHOICE.match(s)) == expected, (name, fr_sentences)
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_menus_offer_at_most_four_choices_besides_star_and_zero(every_menu, language):
+    for name, sentences in menus(every_menu(language)):
+        keys = [k for k in choices(sentences) if k not in STAR_OR_ZERO]
+        assert 1 <= len(keys) <= 4, (name, sentences)
+        assert len(keys) == len(set(keys)), (name, sentences)
+
+
+def test_the_main_menu_offers_the_four_actions_then_star_and_zero(app, en):
+    assert choices(en().last) == ["1", "2", "3", "4", "star", "0"]
+
+
+@pytest.mark.parametrize("language,finish", [("en", r"followed by the hash key"),
+                                             ("fr", r"dièse|followed by the hash key")])
+def test_every_number_prompt_says_how_to_finish(every_menu, language, finish):
+    prompts = [(name, sentences, gather) for name, sentences, gather in every_menu(language)
+               if gather.get("finishOnKey") == "#"]
+    assert {name for name, _, _ in prompts} == {"check_reference", "nir", "serial", "birth", "code",
+                                                 "history_pick", "sms_code"}
+    for name, sentences, gather in prompts:
+        assert gather["input"] == "dtmf" and "numDigits" not in gather
+        assert re.search(finish, " ".join(sentences)), (name, sentences)
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_the_choices_of_every_menu_take_under_20_seconds_to_say(every_menu, language):
+    for name, sentences in menus(every_menu(language)):
+        offered = [s for s in sentences if CHOICE.match(s)]
+        words = len(" ".join(offered).split())
+        assert words * 60 / 150 < 20, (name, words, offered)
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_input_waits_8_to_10_seconds_after_the_greeting(every_menu, language):
+    for name, sentences, gather in every_menu(language):
+        assert 8 <= int(gather["timeout"]) <= 10, (name, gather)
+
+
+# --- star, 0, silence, wrong keys -----------------------------------------------------------------
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_star_repeats_the_menu(app, en, fr, language):
+    c = (en if language == "en" else fr)()
+    menu = list(c.last)
+    c.press("*")
+    assert c.last == menu and step(app, c) == "menu"
+
+
+def test_star_repeats_a_number_prompt(app, en):
+    c = en().press("1")
+    prompt = list(c.last)
+    c.press("*")
+    assert c.last == prompt[1:] and step(app, c) == "nir"  # the prompt again, without the lead-in
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_zero_gives_help_then_the_same_question(app, en, fr, language):
+    c = (en if language == "en" else fr)().press("1")
+    prompt = c.last[-1]
+    c.press("0")
+    assert c.last[0] == help_text(app, language)
+    assert c.last[-1] == prompt and step(app, c) == "nir"
+
+
+def test_zero_at_the_main_menu_opens_help_with_a_way_back(app, en):
+    c = en().press("0")
+    assert c.last[0] == help_text(app, "en") and step(app, c) == "help_menu"
+    assert "To go back to the main menu, press 9." in c.last
+    c.press("9")
+    assert c.last == menu_prompt(app, "en")
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_silence_is_asked_again_then_help_then_a_polite_goodbye(app, en, fr, language):
+    c = (en if language == "en" else fr)()
+    menu = menu_prompt(app, language)
+    c.silence()
+    assert c.last == [gettext_in(app, language, "I did not hear anything."), *menu]
+    c.silence()
+    assert c.last == [help_text(app, language), *menu]
+    assert not c.ended
+    c.silence()
+    assert c.ended
+    assert c.last == said(app, language, lambda: script.say_silent_goodbye(None))
+
+
+def test_english_silence_sentences(en):
+    c = en().silence()
+    assert c.last[0] == "I did not hear anything."
+    c.silence()
+    assert c.last[0].startswith("Help:")
+    c.silence()
+    assert c.ended and "Goodbye" in c.last[-1]
+
+
+def test_the_call_never_hangs_up_without_a_sentence(app, en):
+    c = en()
+    c.silence().silence()
+    response = c._signed_post(c.action, c.params())
+    root = ET.fromstring(response.get_data(as_text=True))
+    tags = [el.tag for el in root]
+    assert tags[-1] == "Hangup" and tags[-2] == "Say" and root.find("Say").text.strip()
+
+
+def test_silence_at_a_number_prompt_is_asked_again_too(app, en):
+    c = en().press("1")
+    prompt = c.last[-1]
+    c.silence()
+    assert c.last == ["I did not hear anything.", prompt] and step(app, c) == "nir"
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_three_wrong_keys_lead_to_help(app, en, fr, language):
+    c = (en if language == "en" else fr)()
+    menu = menu_prompt(app, language)
+    not_possible = gettext_in(app, language, "This choice is not possible.")
+    assert c.press("7").last == [not_possible, *menu]
+    assert c.press("8").last == [not_possible, *menu]
+    assert c.press("6").last == [help_text(app, language), *menu]
+    assert step(app, c) == "menu" and not c.ended
+
+
+def test_after_help_the_caller_can_still_choose(app, en):
+    c = en().press("7").press("8").press("6")
+    c.press("1")
+    assert step(app, c) == "nir"
+
+
+# --- speech ----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("language,words,goal", [
+    ("en", "opposition", "oppose"), ("en", "history", "history"), ("en", "emergency", "emergency"),
+    ("fr", "opposer", "oppose"), ("fr", "historique", "history"), ("fr", "urgence", "emergency"),
+])
+def test_saying_an_action_at_the_main_menu_chooses_it(app, en, fr, language, words, goal):
+    c = (en if language == "en" else fr)()
+    assert "speech" in c.gather["input"]
+    c.speak(words)
+    row = call_state(app, c)
+    assert row.data["goal"] == goal and row.step == "nir"
+
+
+def test_speech_hints_are_in_the_language_of_the_call(app, en, fr):
+    assert "opposition" in en().gather["hints"]
+    french = fr().gather["hints"]
+    assert said(app, "fr", lambda: script.menu_words()["1"]).split(",")[0].strip() in french
+    assert said(app, "fr", lambda: script.menu_words()["3"]).split(",")[0].strip() in french
+
+
+def test_saying_repeat_repeats_the_menu(app, en):
+    c = en()
+    menu = list(c.last)
+    assert c.speak("repeat please").last == menu
+
+
+def test_words_that_choose_nothing_count_as_a_wrong_answer(app, en):
+    c = en().speak("the weather tomorrow")
+    assert c.last[0] == "This choice is not possible." and step(app, c) == "menu"
+
+
+# --- help: is this message really from Relais? ------------------------------------------------------
+
+def test_help_confirms_a_reference_relais_gave(app, en, enrol):
+    holder = enrol(days_ago=10)
+    first = en().press("1").identify(holder).press("1")
+    reference = "".join(ch for ch in first.last[0] if ch.isdigit())
+    c = en().press("0").press("1")
+    assert step(app, c) == "check_reference" and c.gather["finishOnKey"] == "#"
+    c.press(reference + "#")
+    assert re.fullmatch(r"Yes, Relais sent this reference on \d{1,2} \w+ \d{4}\.", c.last[0])
+    assert step(app, c) == "menu"
+
+
+def test_help_warns_about_a_reference_relais_never_gave(app, en):
+    c = en().press("0").press("1").press("123456789#")
+    assert c.last[0] == "We do not know this reference. Do not answer that message, and never give a code."
+
+
+# --- speech in the other menus (SPEC §1: "do everything by voice or keypad"; §3: DTMF and speech accepted) ---
+
+def test_saying_english_at_the_greeting_switches_to_english(app, call):
+    c = call().start()
+    assert "speech" in c.gather["input"]  # the greeting listens for speech...
+    c.speak("English")
+    assert call_state(app, c).language == "en"  # ...so the one choice it offers can be said too
+
+
+@pytest.mark.parametrize("goal,words,expected", [
+    ("1", "close it", ("close", {})),                                        # too late to oppose: close it
+    ("2", "delete it", ("close_confirm", {"delete": True})),                # close: delete within 3 months
+    ("2", "keep my data", ("close_confirm", {"delete": False})),            # close: keep for 10 years
+    ("4", "the SAMU", ("emergency_confirm", {"setting": "samu"})),          # emergency: change the SAMU
+    ("3", "the next ones", ("history", {"offset": 3})),                     # history: the next ones
+])
+def test_the_choices_of_a_submenu_can_be_said_with_its_own_words(app, en, enrol, goal, words, expected):
+    holder = enrol(days_ago=60)
+    record_accesses(app, holder, 4)
+    c = en().press(goal).identify(holder)
+    assert "speech" in c.gather["input"]
+    c.speak(words)
+    row = call_state(app, c)
+    name, data = expected
+    assert (row.step, {k: row.data.get(k) for k in data}) == (name, data), c.last
