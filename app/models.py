@@ -39,6 +39,16 @@ class Person(db.Model):
     def display_name(self) -> str:
         return f"{self.given_name} {self.family_name}"
 
+    @property
+    def mobile(self) -> str | None:
+        """The phone number if it can receive SMS; a landline cannot (its messages go by post)."""
+        if not self.phone:
+            return None
+        import phonenumbers
+        kind = phonenumbers.number_type(phonenumbers.parse(self.phone))
+        mobile_kinds = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+        return self.phone if kind in mobile_kinds else None
+
 
 class HealthSpace(db.Model):
     __tablename__ = "health_space"

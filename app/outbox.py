@@ -17,8 +17,8 @@ def queue(person, body: str, reference: str, *, sensitive: bool = False, channel
           access_event_id: int | None = None) -> OutboxMessage:
     """Queue a message to a person on their best channel: SMS, else e-mail, else a letter."""
     if channel is None:
-        channel = "sms" if person.phone else "email" if person.email else "letter"
-    recipient = {"sms": person.phone, "email": person.email}.get(channel)
+        channel = "sms" if person.mobile else "email" if person.email else "letter"
+    recipient = {"sms": person.mobile, "email": person.email}.get(channel)
     if channel == "sms":
         from .messages import gsm7
         body = gsm7(body)

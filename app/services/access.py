@@ -92,7 +92,7 @@ def _notify(person: Person, event: AccessEvent) -> None:
         return
     reference = new_reference()
     outbox.queue(person, messages.access_notice(person, event, reference), reference,
-                 channel="sms" if person.phone else "letter", access_event_id=event.id)
+                 channel="sms" if person.mobile else "letter", access_event_id=event.id)
 
 
 # --- history ---------------------------------------------------------------------------
@@ -210,14 +210,14 @@ def reports_for_export() -> list[tuple[AccessReport, AccessEvent]]:
 def send_history(actor: Actor, subject_id: int, idempotency_key: str | None = None):
     """Queue the history to the holder: the last 3 accesses by SMS, or the last 50 by post without a mobile."""
     def change(space, today):
-        return {"sent_by": "sms" if space.person.phone else "letter"}
+        return {"sent_by": "sms" if space.person.mobile else "letter"}
 
     def after(record):
         person = db.session.get(Person, subject_id)
-        limit = 3 if person.phone else 50
+        limit = 3 if person.mobile else 50
         events = list(db.session.scalars(db.select(AccessEvent).where(AccessEvent.person_id == subject_id)
                                          .order_by(AccessEvent.occurred_at.desc()).limit(limit)))
-        body = messages.history_sms(person, events, record.reference) if person.phone \
+        body = messages.history_sms(person, events, record.reference) if person.mobile \
             else messages.history_letter(person, events, record.reference)
-        outbox.queue(person, body, record.reference, channel="sms" if person.phone else "letter")
+        outbox.queue(person, body, record.reference, channel="sms" if person.mobile else "letter")
     return act_once(actor, subject_id, "history.sent", idempotency_key, change, after)

@@ -219,12 +219,12 @@ def send_sign_in_code(nir: str, vitale_serial: str, birth_date: date, *, client:
             _record_failure(nir_key, client_key)
             audit.append("anonymous", audit.who(person.id) if person else None, "sign_in_code.refused", channel)
         return
-    if not person.phone:
+    if not person.mobile:
         if letter_without_mobile and person.space.state not in (State.OPPOSED, State.PURGED):
             _renew_code(person, channel)
         return
     try:
-        code = one_time.issue(person.phone, person.id, "sign_in", {}, channel)
+        code = one_time.issue(person.mobile, person.id, "sign_in", {}, channel)
     except one_time.TooManyCodes:
         return
     with transaction():
@@ -238,7 +238,7 @@ def identify_with_sms_code(nir_lookup: str, code: str, *, client: str, channel: 
     nir_key, client_key = "nir:" + nir_lookup[:60], "client:" + lookup("client", client)[:56]
     _check_not_locked(nir_key, client_key)
     person = db.session.scalar(db.select(Person).where(Person.nir_lookup == nir_lookup))
-    phone = person.phone if person is not None and person.phone else "+33000000000"
+    phone = person.mobile if person is not None and person.mobile else "+33000000000"
     pending = one_time.redeem(phone, code, lambda p: p.purpose == "sign_in" and person is not None
                               and p.person_id == person.id, channel)
     if pending is not None:

@@ -62,7 +62,7 @@ def view(actor: Actor, subject_id: int) -> SpaceView:
             archive_until=space.archive_until, deletion_due_on=space.deletion_due_on,
             emergency=EmergencySettings(space.samu_access, space.break_glass_access, space.masked_in_emergency),
             actions=hs.available_actions(space.state, space.letter_sent_on, today, rules()),
-            has_mobile=bool(p.phone))
+            has_mobile=bool(p.mobile))
 
 
 def _existing(idempotency_key: str | None) -> ActionRecord | None:
@@ -79,7 +79,7 @@ def _receipt(actor: Actor, subject_id: int, action: str, idempotency_key: str | 
     audit.append(actor.label, audit.who(subject_id), action, actor.channel, reference=record.reference, **details)
     if actor.channel in ("web", "voice"):  # an SMS request is answered with its reference already
         person = db.session.get(Person, subject_id)
-        text = messages.receipt(person, action, record.reference) if person.phone else None
+        text = messages.receipt(person, action, record.reference) if person.mobile else None
         if text:
             outbox.queue(person, text, record.reference, channel="sms")
     return record

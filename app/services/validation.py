@@ -11,7 +11,7 @@ from . import access
 from .access import AccessAttempt
 from .identity import Enrolment
 
-NAME = re.compile(r"^[^\x00-\x1f<>]{1,100}$")
+NAME = re.compile(r"^[^\x00-\x1f<>]+$")
 
 
 class RowErrors(Exception):
@@ -34,15 +34,20 @@ IDENTIFIER_MESSAGES = {
 }
 
 
+# France's national numbering covers the overseas departments: 0692 is Réunion, 0690 Guadeloupe, …
+FRENCH_REGIONS = ("FR", "RE", "GP", "MQ", "GF", "YT", "PM", "BL", "MF")
+
+
 def normalize_phone(value: str) -> str:
-    """National (FR) or E.164 in, E.164 out; raises ValueError in plain words."""
-    try:
-        number = phonenumbers.parse(value, "FR")
-    except phonenumbers.NumberParseException:
-        raise ValueError("is not a phone number") from None
-    if not phonenumbers.is_valid_number(number):
-        raise ValueError("is not a valid phone number")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    """National (France, overseas included) or E.164 in, E.164 out; raises ValueError in plain words."""
+    for region in FRENCH_REGIONS:
+        try:
+            number = phonenumbers.parse(value, region)
+        except phonenumbers.NumberParseException:
+            raise ValueError("is not a phone number") from None
+        if phonenumbers.is_valid_number(number):
+            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    raise ValueError("is not a valid phone number")
 
 
 def _iso_date(value: str) -> date:

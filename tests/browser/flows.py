@@ -1,0 +1,241 @@
+"""A person going through the portal in Chromium, page after page, and every flow of the portal as a walk.
+
+The same walks feed several checks (axe-core, reflow at 320 px): a `Walk` runs its `checks` on every page
+it lands on and collects what they find, so one run reports every problem of every page at once. What the
+walk itself expects (the right page, the error summary shown, no server error) fails at once, with the URL.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Callable
+
+WRONG_CODE = "AAAA-AAAA-AAAA"  # a well-formed letter code that is nobody's
+UNKNOWN = {"nir": "213057505601783", "vitale_serial": "80123456789", "birth_date": "25/03/1950"}  # valid, not enrolled
+MALFORMED = {"nir": "1 84 12", "vitale_serial": "12AB", "birth_date": "31/02/1950", "code": "ab"}  # a slip in each
+
+
+class Walk:
+    """One browser tab driven like a person would; `checks` run on every page it lands on."""
+
+    def __init__(self, page, base: str, lang: str, checks: list[Callable] = ()):
+        self.page, self.base, self.lang, self.checks = page, base, lang, list(checks)
+        self.problems: list[str] = []   # from the checks, reported all together at the end
+        self.visited: list[str] = []
+        self.server_errors: list[str] = []
+        page.on("response", self._on_response)
+
+    # --- what every page goes through ------------------------------------------------------------
+
+    def _on_response(self, response) -> None:
+        if response.url.startswith(self.base) and response.status >= 500:
+            self.server_errors.append(f"HTTP {response.status} {response.request.method} {response.url}")
+
+    @property
+    def path(self) -> str:
+        return self.page.url.removeprefix(self.base)
+
+    def check(self) -> None:
+        assert not self.server_errors, "server error: " + "; ".join(self.server_errors)
+        lang = self.page.locator("html").get_attribute("lang")
+        assert lang == self.lang, f"{self.path}: page in {lang!r}, expected {self.lang!r}"
+        self.visited.append(self.path)
+        for check in self.checks:
+            self.problems.extend(f"[{self.lang}] {self.path}: {p}" for p in check(self.page))
+
+    def report(self) -> str:
+        return f"{len(self.problems)} problem(s) on {len(self.visited)} pages:\n" + "\n".join(self.problems)
+
+    # --- moving around ---------------------------------------------------------------------------
+
+    def go(self, path: str, status: int = 200) -> "Walk":
+        response = self.page.goto(self.base + path)
+        assert response is not None, path
+        assert response.status < 500, f"HTTP {response.status} on {path}"
+        assert response.status == status, f"{path}: HTTP {response.status}, expected {status}"
+        self.check()
+        return self
+
+    def click(self, selector: str, status: int = 200) -> "Walk":
+        target = self.page.locator(selector).first
+        assert target.count(), f"{self.path}: nothing matches {selector!r}"
+        with self.page.expect_navigation() as navigation:
+            target.click()
+        response = navigation.value
+        assert response is not None, f"{self.path}: {selector!r} did not load a page"
+        assert response.status < 500, f"HTTP {response.status} after {selector!r} on {self.path}"
+        assert response.status == status, f"{self.path}: HTTP {response.status} after {selector!r}, expected {status}"
+        self.check()
+        return self
+
+    def submit(self, values: dict | None = None, button: str = "main form button", status: int = 200) -> "Walk":
+        for field, value in (values or {}).items():
+            self.page.fill(f"#{field}", value)
+        return self.click(button, status)
+
+    # --- what the walk expects to see ------------------------------------------------------------
+
+    def at(self, path: str) -> "Walk":
+        assert self.path.split("?")[0] == path, f"at {self.path}, expected {path}"
+        return self
+
+    def sees(self, selector: str, count: int | None = None) -> "Walk":
+        found = self.page.locator(selector).count()
+        assert (found == count) if count is not None else found, f"{self.path}: {found} x {selector!r}"
+        return self
+
+    def has_errors(self, fields: int | None = None) -> "Walk":
+        """The error summary is shown, the title says so, and each field in error is marked."""
+        self.sees(".error-summary")
+        title = self.page.title()
+        assert title.startswith("Erreur" if self.lang == "fr" else "Error"), f"{self.path}: title {title!r}"
+        if fields is not None:
+            self.sees("[aria-invalid=true]", fields)
+        return self
+
+    def has_receipt(self) -> "Walk":
+        self.sees(".panel .ref", 1)
+        reference = self.page.locator(".ref").inner_text().replace(" ", "").replace("\u202f", "")
+        assert len(reference) >= 6 and reference.isdigit(), f"{self.path}: reference {reference!r}"
+        return self
+
+
+@dataclass
+class People:
+    """What a walk needs to set the scene: enrol(...) from tests/conftest.py, history_of, lock and the app."""
+
+    app: object
+    enrol: Callable
+    history_of: Callable
+
+    def idle(self, minutes: int) -> None:
+        """The clock of the app (shared with the live server) moved on, or back to real time with 0."""
+        from datetime import datetime, timezone
+        from app import clock
+        clock.freeze(datetime.now(timezone.utc).replace(tzinfo=None) + timedelta(minutes=minutes) if minutes else None)
+
+    def lock(self, holder) -> None:
+        """Identification of this NIR paused, as after too many mistakes."""
+        from app import clock
+        from app.models import Throttle, db
+        from app.services import identity
+        with self.app.app_context():
+            nir_key, _client_key = identity._keys(holder.nir, "127.0.0.1")
+            now = clock.now()
+            db.session.merge(Throttle(key=nir_key, failures=10, window_started_at=now, last_failure_at=now,
+                                      locked_until=now + timedelta(hours=24)))
+            db.session.commit()
+
+
+# --- the flows --------------------------------------------------------------------------------------
+
+def walk_public(w: Walk, people: People) -> None:
+    """Public pages, and every way identification can go wrong."""
+    w.go("/").sees("h1", 1)
+    w.go("/accessibility")
+    w.go("/no-such-page", status=404)
+    w.go("/signed-out")
+    w.go("/space").at("/identify")                                   # not signed in: asked to identify
+
+    w.go("/identify").submit().has_errors(fields=4)                  # four empty fields
+    w.submit(MALFORMED).has_errors(fields=4)                         # four slips
+    holder = people.enrol(days_ago=10)
+    w.submit({**holder.form(), "code": WRONG_CODE}).has_errors(fields=0)   # "do not match", nothing revealed
+    w.submit({"nir": holder.vitale_serial, "vitale_serial": holder.nir, "birth_date": "25/03/1950",
+              "code": holder.code}).has_errors()                     # the two numbers swapped
+
+    w.go("/code/new").submit().has_errors(fields=3)
+    w.submit({k: MALFORMED[k] for k in ("nir", "vitale_serial", "birth_date")}).has_errors(fields=3)
+    w.submit(UNKNOWN).at("/code/sent")                               # same answer for anyone
+
+    w.go("/identify/sms").submit().has_errors(fields=3)
+    w.submit({k: v for k, v in holder.form().items() if k != "code"}).at("/identify/sms/code")
+    w.submit().has_errors(fields=1)
+    w.submit({"code": "12"}).has_errors(fields=1)
+    w.submit({"code": "000000"}).has_errors(fields=0)                # not right or expired
+
+    people.lock(holder)                                              # too many attempts
+    w.go("/identify").submit(holder.form()).has_errors(fields=0)
+    w.go("/code/new").submit({k: v for k, v in holder.form().items() if k != "code"}).has_errors(fields=0)
+
+    w.go("/identify")                                                # the form expired (CSRF): a 400 page
+    w.page.context.clear_cookies()
+    w.page.context.add_cookies([{"name": "lang", "value": w.lang, "url": w.base}])
+    w.submit(holder.form(), status=400)
+
+    other = "en" if w.lang == "fr" else "fr"                         # the language link
+    w.go("/accessibility")
+    w.lang = other
+    w.click(f"header a[hreflang={other}]")
+    w.go("/")                                                        # remembered
+
+
+def walk_oppose(w: Walk, people: People) -> None:
+    """A space in its 6 weeks: saying no, and what follows."""
+    holder = people.enrol(days_ago=10)
+    w.go("/identify?next=space").submit(holder.form()).at("/space").sees(".actions a[href='/oppose']")
+    w.go("/emergency")
+    w.go("/history/activity").sees(".entry", 0)
+    w.go("/space").click(".actions a[href='/oppose']").at("/oppose")
+    w.click("main form button.warning").has_receipt()
+    w.go("/space")                                                   # opposed
+    w.go("/oppose").at("/space").sees(".notice[role=status]")        # not possible now: said plainly
+    w.go("/history/activity").sees(".entry", 1)
+    w.go("/receipt/000000000", status=404)
+    w.click("header form button").at("/signed-out")
+
+
+def walk_history(w: Walk, people: People) -> None:
+    """An open space with a long history: too late to say no, pages, dates, block, report, unblock."""
+    holder = people.enrol(days_ago=60)
+    people.history_of(holder, 25)
+    w.go("/identify?next=oppose").submit(holder.form()).at("/oppose").sees("a.button[href='/close']")  # too late
+    w.click("main a.button.secondary").at("/space")                  # active
+    w.go("/history").sees(".entry", 20).sees("nav a[rel=next]")
+    w.go("/history?page=2").sees(".entry", 5)
+    w.go("/history?from=xx").has_errors(fields=1)
+    w.go("/history?from=02/01/2026&to=01/01/2026").has_errors(fields=1)
+    w.go("/history?from=01/01/2000&to=31/12/2099").sees(".entry", 20)
+    w.go("/history/activity").sees(".entry", 0)
+    w.go("/history/blocked").sees(".entry", 0)
+    w.go("/history").click(".entry a[href$='/block']")
+    w.click("main form button.warning").has_receipt()
+    w.go("/history")                                                 # a blocked line
+    w.click(".entry a[href$='/report']")
+    w.click("main form button").has_receipt()
+    w.go("/history")                                                 # a reported line
+    w.go("/history/blocked").sees(".entry", 1).click(".entry a[href$='/unblock']")
+    w.click("main form button").has_receipt()
+    w.go("/history/blocked").sees(".entry", 0)
+    w.go("/history/activity").sees(".entry", 3)
+
+
+def walk_settings(w: Walk, people: People) -> None:
+    """An open space: every emergency setting both ways, close (with its error), reopen, idle time-out."""
+    holder = people.enrol(days_ago=60)
+    w.go("/identify?next=emergency").submit(holder.form()).at("/emergency")
+    for change in ("masked/on", "samu/off", "break_glass/off", "samu/on", "break_glass/on", "masked/off"):
+        w.go("/emergency/" + change)
+        w.click("main form button").has_receipt()
+        w.go("/emergency")                                           # the setting as it now is
+
+    w.go("/reopen").at("/space").sees(".notice[role=status]")        # not possible now
+    w.go("/close").sees("input[type=radio]", 2)
+    w.click("main form button.warning").at("/close").has_errors(fields=0).sees("#choice-error")
+    w.page.check("#choice-archive")
+    w.click("main form button.warning").has_receipt()
+    w.go("/space")                                                   # closed, archived
+    w.go("/reopen").click("main form button").has_receipt()
+    w.go("/close")
+    w.page.check("#choice-delete")
+    w.click("main form button.warning").has_receipt()
+    w.go("/space")                                                   # closed, deletion due
+    w.go("/reopen").click("main form button").has_receipt()           # deletion cancelled
+    w.go("/history/activity")
+
+    people.idle(minutes=20)                                          # away too long: signed out, told why
+    w.go("/history").at("/identify").sees(".notice[role=status]")
+    people.idle(minutes=0)
+
+
+FLOWS = {"public": walk_public, "oppose": walk_oppose, "history": walk_history, "settings": walk_settings}
