@@ -55,6 +55,7 @@ from twilio.request_validator import RequestValidator  # noqa: E402
 from app.config import Config  # noqa: E402
 from app.demo import PEOPLE  # noqa: E402
 from app.domain.identifiers import CODE_ALPHABET, keypad_form  # noqa: E402
+from ivr import script  # noqa: E402
 
 TOKEN = "bench-twilio-auth-token"
 KEY, NUMBER, END = "key", "number", "end"   # what an answer waits for: one key, digits then #, nothing
@@ -185,7 +186,7 @@ class Call:
         else:
             return "neither a <Gather> nor a <Hangup>"
         if self.kind != expect:
-            return f"expected a {expect} step, got a {self.kind} step: {' '.join(said)[:120]}"
+            return f"off script: expected a {expect} step, got a {self.kind} step: {' '.join(said)[:100]}"
         if gather is not None:
             self.url = urljoin(self.url, gather.get("action"))  # relative URLs resolve against the document
         return None
@@ -195,74 +196,97 @@ class Call:
     def anonymous(self) -> None:
         """Menus, a refused NIR, then an identification that fails; silence until the line hangs up."""
         rng = self.rng
-        self.post(None, KEY)                    # greeting
-        self.post(None, KEY)                    # silence at the greeting: the menu
-        self.post("7", KEY)                     # a wrong key
-        self.post("*", KEY)                     # star repeats
-        self.post("0", KEY)                     # help: the help menu
-        self.post("9", KEY)                     # back to the main menu
-        self.post("1", NUMBER)                  # say no: the NIR is asked
-        self.post("1890713055123#", NUMBER)     # 13 digits: the key is missing, asked again
+        self.post(None, KEY)                                      # greeting
+        self.post(None, KEY)                                      # silence at the greeting: the menu
+        self.post(wrong_key("menu"), KEY)                         # a wrong key
+        self.post("*", KEY)                                       # star repeats
+        if has_route("menu", "help_menu") and has_route("help_menu", "check_reference"):
+            self.post(route("menu", "help_menu"), KEY)            # 0: the help menu
+            self.post(route("help_menu", "check_reference"), NUMBER)
+            self.post(f"{rng.randrange(10 ** 9):09d}#", KEY)      # a reference looked up, unknown: the menu
+        else:
+            self.post("0", KEY)                                   # help
+        self.post(route("menu", "do:goal_oppose"), NUMBER)        # say no: the NIR is asked
+        self.post("1890713055123#", NUMBER)                       # 13 digits: the key is missing, asked again
         body = f"{rng.choice('12')}{rng.randrange(30, 99):02d}{rng.randrange(1, 13):02d}75{rng.randrange(10 ** 6):06d}"
-        nir = body + stdnum_nir.calc_check_digits(body)
+        nir = body + stdnum_nir.calc_check_digits(body)           # well formed, nobody's
         code = keypad_form("".join(rng.choice(CODE_ALPHABET) for _ in range(12)))
         self.post(nir + "#", NUMBER)
         self.post(f"80{rng.randrange(10 ** 9):09d}#", NUMBER)
         self.post(f"{rng.randrange(1, 29):02d}{rng.randrange(1, 13):02d}19{rng.randrange(30, 99)}#", NUMBER)
-        self.post(code + "#", KEY)
-        self.post("1", NUMBER, IDENTIFY)        # fails: "let us try again", the NIR is asked again
+        self.post(code + "#", KEY)                                # the four details read back
+        self.post(route("check", "do:identify"), NUMBER, IDENTIFY)  # fails: "let us try again", the NIR again
         with self.bench.lock:
             self.bench.identifications["failed"] += 1
-        self.post(None, NUMBER)                 # silence: asked again
-        self.post(None, NUMBER)                 # silence: help
-        self.post(None, END)                    # silence: goodbye, hang up
+        self.post(None, NUMBER)                                   # silence: asked again
+        self.post(None, NUMBER)                                   # silence: help
+        self.post(None, END)                                      # silence: goodbye, hang up
 
     def demo_person(self, person: tuple) -> None:
         """Identify as a demo person, then walk the menus behind identification as that person would."""
         nir, serial, _family, given, birth, *_rest = person
         code = person[9]
         self.post(None, KEY)                                      # greeting
-        self.post("9" if given == "Paul" else None, KEY)          # Paul switches to English
-        self.post("1", NUMBER)
+        self.post(route("language", "do:switch_language") if given == "Paul" else None, KEY)  # Paul: English
+        self.post(route("menu", "do:goal_oppose"), NUMBER)
         self.post(nir.replace("A", "*1").replace("B", "*2") + "#", NUMBER)
         self.post(serial + "#", NUMBER)
         self.post(birth.strftime("%d%m%Y") + "#", NUMBER)
         self.post(keypad_form(code) + "#", KEY)
-        self.post("1", KEY, IDENTIFY)
+        self.post(route("check", "do:identify"), KEY, IDENTIFY)
         with self.bench.lock:
             self.bench.identifications["succeeded"] += 1
         if given == "Jeanne":                                     # window open: oppose, for real
-            self.post("1", KEY, ACTION)                           # receipt
-            self.post("1", KEY)                                   # menu
-            self.post("3", KEY)                                   # history: nobody
-            self.post("9", KEY)
-            self.post("4", KEY)                                   # emergency
-            self.post("9", KEY)
+            self.post(route("oppose", "do:oppose"), KEY, ACTION)  # receipt
+            self.post(route("receipt", "menu"), KEY)
+            self.post(route("menu", "do:goal_history"), KEY)      # history: nobody
+            self.post(route("history", "menu"), KEY)
+            self.post(route("menu", "do:goal_emergency"), KEY)    # opposed: the menu says so
+            self.post("*", KEY)
         elif given == "Karim":                                    # too late: history, emergency
-            self.post("9", KEY)                                   # menu
-            self.post("3", KEY)                                   # history, 3 of 30
-            self.post("1", KEY)                                   # the next 3
-            self.post("2", NUMBER)                                # pick one
+            self.post(route("too_late", "menu"), KEY)
+            self.post(route("menu", "do:goal_history"), KEY)      # 3 of 30 accesses
+            self.post(route("history", "do:history_more"), KEY)   # the next 3
+            self.post(route("history", "history_pick"), NUMBER)   # pick one
             self.post("4#", KEY)                                  # access 4: report or block
-            self.post("9", KEY)                                   # back to the history
-            self.post("3", KEY, ACTION)                           # history by SMS: receipt
-            self.post("1", KEY)                                   # menu
-            self.post("4", KEY)                                   # emergency
-            self.post("1", KEY)                                   # change SAMU access
-            self.post("1", KEY, ACTION)                           # confirmed: receipt
+            self.post(route("history_act", "history"), KEY)       # back to the history
+            self.post(route("history", "do:history_send"), KEY, ACTION)  # history by SMS: receipt
+            self.post(route("receipt", "menu"), KEY)
+            self.post(route("menu", "do:goal_emergency"), KEY)
+            self.post(route("emergency", "do:change_samu"), KEY)
+            self.post(route("emergency_confirm", "do:set_emergency"), KEY, ACTION)  # receipt
             self.post(None, END)                                  # silence at the receipt: goodbye
-        elif given == "Sophie":                                   # closed: reopen
-            self.post("2", KEY)                                   # close or reopen: reopen
-            self.post("1", KEY, ACTION)                           # receipt
-            self.post("1", KEY)
-            self.post("3", KEY)
-            self.post("9", KEY)
-        else:                                                     # Paul, in English: window open
-            self.post("2", KEY)                                   # cancel
-            self.post("4", KEY)                                   # emergency
-            self.post("2", KEY)                                   # change emergency access
-            self.post("2", KEY)                                   # cancel
-            self.post("3", KEY)                                   # history: nobody
+        elif given == "Sophie":                                   # closed, deletion asked: reopen
+            self.post(route("menu", "do:goal_close"), KEY)
+            self.post(route("reopen", "do:reopen"), KEY, ACTION)  # receipt
+            self.post(route("receipt", "menu"), KEY)
+            self.post(route("menu", "do:goal_history"), KEY)
+            self.post(route("history", "menu"), KEY)
+        else:                                                     # Paul, in English, window open
+            self.post(route("oppose", "do:cancel"), KEY)
+            self.post(route("menu", "do:goal_emergency"), KEY)
+            self.post(route("emergency", "do:change_break_glass"), KEY)
+            self.post(route("emergency_confirm", "do:cancel"), KEY)
+            self.post(route("menu", "do:goal_history"), KEY)
+
+
+class OffScript(Exception):
+    """The call script no longer has a route the walks take: they need updating."""
+
+
+def route(step: str, to: str) -> str:
+    """The key that leads from `step` to `to` in ivr/script.py, so the walks follow the script's numbering."""
+    if not has_route(step, to):
+        raise OffScript(f"off script: ivr/script.py has no key from {step} to {to}")
+    return next(key for key, target in script.STEPS[step].routes.items() if target == to)
+
+
+def has_route(step: str, to: str) -> bool:
+    return step in script.STEPS and to in script.STEPS[step].routes.values()
+
+
+def wrong_key(step: str) -> str:
+    return next(k for k in "75683" if k not in script.STEPS[step].routes)
 
 
 def caller(bench: Bench, index: int, seed: int) -> None:
@@ -279,6 +303,10 @@ def caller(bench: Bench, index: int, seed: int) -> None:
                 call.anonymous()
         except Stop:
             pass
+        except OffScript as exc:
+            with bench.lock:
+                bench.problems.append(str(exc))
+            return
         first = False
         if bench.think:
             time.sleep(rng.uniform(0.5, 1.5) * bench.think)  # the next caller dials in
@@ -442,8 +470,12 @@ def main() -> int:
     print(f"identification      {figures([s for s in samples if s.category == IDENTIFY])}")
     print(f"other steps         {figures([s for s in samples if s.category != IDENTIFY])}")
     print(f"  of which actions  {figures([s for s in samples if s.category == ACTION])}")
-    print(f"requests: {len(samples)} ({len(samples) / wall:.1f}/s); errors: {len(failed)} webhooks, "
-          f"{len(problems)} problems in all")
+    off_script = [p for p in problems if "off script" in p]
+    print(f"requests: {len(samples)} ({len(samples) / wall:.1f}/s); errors: "
+          f"{sum(1 for s in failed if 'off script' not in s.problem)} webhooks failed, "
+          f"{len(problems) - len(off_script)} problems in all; {len(off_script)} answers off script")
+    if off_script:
+        print("  the call script changed: update the walks of bench/webhook_latency.py")
     if samples:
         p99 = percentile(sorted(s.ms for s in samples), .99)
         print(f"target (QUALITY §3): p99 ≤ 100 ms with 20 calls at once: "

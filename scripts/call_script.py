@@ -3,22 +3,27 @@
     .venv/bin/python scripts/call_script.py > docs/call-script.md
     .venv/bin/python scripts/call_script.py --write
 
-Everything comes from the code: the steps, their order and routes from ivr/script.py STEPS, the sentences
-from the steps' own `say` functions rendered in French then English (compiled catalogs of i18n/), the
-common rules (star, 0, silence, wrong keys) by running ivr/voice.py's `advance` on a sample call. No
-database: a sample call carries sample values, and its space and history are small stand-ins.
+Everything comes from the code: the steps, their order and routes from ivr/script.py STEPS; the sentences
+from each step's own `say` function, rendered in French then English with the compiled catalogs of i18n/;
+the common rules (star, 0, silence, wrong keys) by running ivr/voice.py's `advance` on a sample call; what
+each action says and where it leads by running it in sample situations. No database: the sample call
+carries sample values, and the services the script calls are replaced, while it runs, by stand-ins.
+
+A sentence that cannot be rendered (a step needing a sample value this file does not know yet) is shown as
+"not rendered" and named on stderr: the structure of the document is still complete.
 """
 import argparse
 import sys
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from types import SimpleNamespace
+from types import ModuleType, SimpleNamespace
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from flask_babel import force_locale  # noqa: E402
+from flask_babel import force_locale, gettext  # noqa: E402
 
 from app import create_app  # noqa: E402
 from app.domain.emergency import EmergencySettings  # noqa: E402
@@ -28,11 +33,12 @@ from app.services.identity import rules  # noqa: E402
 from ivr import script, voice  # noqa: E402
 
 DOC = ROOT / "docs" / "call-script.md"
-LANGUAGES = ("fr", "en")
+TODAY = date(2026, 11, 24)
+WARNINGS: list[str] = []
 
 SAMPLE_DATA = {"nir": "240037511200567", "serial": "80123456789", "birth": "1940-03-12", "code": "223445566778",
                "reference": "123456789", "setting": "samu", "on": False, "delete": False, "offset": 0,
-               "has_mobile": True}
+               "has_mobile": True, "event_id": 0}
 
 EXPECTS = {
     script.KEY: ("une touche (ou un mot dit)", "one key (or a spoken word)"),
@@ -41,29 +47,8 @@ EXPECTS = {
     script.END: ("rien : l'appel se termine", "nothing: the call ends"),
 }
 
-# Other renderings worth reading, for steps whose words depend on the call: (fr label, en label, data, space).
-VARIANTS = {
-    "close_confirm": [("supprimer les données", "delete the data", {"delete": True}, {})],
-    "reopen": [("sans suppression demandée", "no deletion asked", {}, {"deletion_due_on": None})],
-    "emergency": [("SAMU et urgence refusés", "SAMU and emergency refused", {},
-                   {"emergency": EmergencySettings(samu=False, break_glass=False, masked=False)})],
-    "emergency_confirm": [(f"{setting}, {'oui' if on else 'non'}", f"{setting}, {'on' if on else 'off'}",
-                           {"setting": setting, "on": on}, {})
-                          for setting in ("samu", "break_glass", "masked") for on in (False, True)
-                          if (setting, on) != ("samu", False)],
-    "history": [("personne n'a consulté", "nobody looked", {"history": "empty"}, {}),
-                ("les suivants", "the next ones", {"offset": 3}, {})],
-}
 
-# Typed answers a NUMBER step refuses, to show what the caller then hears.
-REFUSED = {
-    "nir": ["80123456789", "1890713055123", "189071305512377", "12345"],
-    "serial": ["189071305512376", "12"],
-    "birth": ["1234", "31021990"],
-    "code": ["12345"],
-    "history_pick": ["9"],
-}
-
+# --- the sample call and its stand-ins -----------------------------------------------------------
 
 class SampleSpace(SimpleNamespace):
     """What `spaces.view` returns, reduced to the attributes the script reads."""
@@ -77,11 +62,10 @@ def sample_space(**overrides) -> SampleSpace:
 
 
 def situation(state: str, days_since_letter: int = 60) -> dict:
-    """A space in `state`, with the actions the domain rules allow there."""
-    today = date(2026, 11, 24)
-    sent = today - timedelta(days=days_since_letter)
+    """A space in `state`, with the actions the domain rules allow there (needs the app, for its rules)."""
+    sent = TODAY - timedelta(days=days_since_letter)
     return {"state": state, "window_ends_on": window_end(sent, rules()),
-            "actions": available_actions(state, sent, today, rules())}
+            "actions": available_actions(state, sent, TODAY, rules())}
 
 
 class SampleCall(script.Call):
@@ -116,24 +100,32 @@ SAMPLE_HISTORY = [
 
 
 class SampleServices:
-    """Stands in for the services the script calls (identity, spaces, access): each succeeds with sample
-    values, or raises `outcome`. The history holds 5 sample accesses, said 3 at a time."""
+    """Stands in for every service module the script calls (identity, spaces, access, references...).
 
-    def __init__(self, outcome: Exception | None = None):
-        self.outcome = outcome
+    Each service succeeds with a sample value, or raises `fails`; `returns` gives other values by name. Any
+    service not named here is taken for an action that succeeds with a receipt. The history holds 5 sample
+    accesses; a reference is unknown unless `returns` has `sent_on`.
+    """
 
-    def _result(self, value):
-        if self.outcome is not None:
-            raise self.outcome
-        return value
+    def __init__(self, fails: Exception | None = None, **returns):
+        self.fails, self.returns = fails, returns
+
+    def _give(self, name: str, default):
+        if self.fails is not None:
+            raise self.fails
+        return self.returns.get(name, default)
 
     def identify(self, *args, **kwargs):
-        return self._result(1)
+        return self._give("identify", 1)
 
-    def _receipt(self, *args, **kwargs):
-        return self._result(SimpleNamespace(reference=SAMPLE_DATA["reference"]))
+    def identify_with_sms_code(self, *args, **kwargs):
+        return self._give("identify_with_sms_code", 1)
 
-    oppose = close = reopen = set_emergency_access = report_access = block_professional = send_history = _receipt
+    def send_sign_in_code(self, *args, **kwargs):
+        return self._give("send_sign_in_code", None)
+
+    def sent_on(self, reference):
+        return self.returns.get("sent_on")
 
     @staticmethod
     def history(actor, subject_id, page=1, per_page=3, **_):
@@ -143,64 +135,125 @@ class SampleServices:
                  for e in events[(page - 1) * per_page:page * per_page]]
         return SimpleNamespace(lines=lines, page=page, pages=pages, total=len(events))
 
+    def __getattr__(self, name: str):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return lambda *args, **kwargs: self._give(name, SimpleNamespace(reference=SAMPLE_DATA["reference"]))
+
 
 @contextmanager
-def stand_ins(outcome: Exception | None = None):
-    saved = script.identity, script.spaces, script.access
-    script.identity = script.spaces = script.access = SampleServices(outcome)
+def stand_ins(fails: Exception | None = None, **returns):
+    """Replace, in ivr.script, every module of app.services by SampleServices while the block runs."""
+    names = [n for n, v in vars(script).items() if isinstance(v, ModuleType) and v.__name__.startswith("app.services")]
+    saved = {n: getattr(script, n) for n in names}
+    services = SampleServices(fails, **returns)
+    for n in names:
+        setattr(script, n, services)
     try:
         yield
     finally:
-        script.identity, script.spaces, script.access = saved
+        for n, module in saved.items():
+            setattr(script, n, module)
 
 
-# What each action does in sample situations: (action, fr, en, typed, data, space, outcome of the service).
-LOCKED_UNTIL = datetime(2026, 11, 24, 14, 30)  # UTC
-def scenarios() -> list[tuple]:
+# --- what the document shows besides each step's main rendering -----------------------------------
+
+# Other renderings, for steps whose words depend on the call: step -> [(fr label, en label, data, space)].
+VARIANTS = {
+    "check": [("code par SMS", "code by SMS", {"sms": True, "code": ""}, {})],
+    "close_confirm": [("supprimer les données", "delete the data", {"delete": True}, {})],
+    "reopen": [("sans suppression demandée", "no deletion asked", {}, {"deletion_due_on": None})],
+    "emergency": [("SAMU et urgence refusés", "SAMU and emergency refused", {},
+                   {"emergency": EmergencySettings(samu=False, break_glass=False, masked=False)})],
+    "emergency_confirm": [(f"{setting}, {'oui' if on else 'non'}", f"{setting}, {'on' if on else 'off'}",
+                           {"setting": setting, "on": on}, {})
+                          for setting in ("samu", "break_glass", "masked") for on in (False, True)
+                          if (setting, on) != (SAMPLE_DATA["setting"], SAMPLE_DATA["on"])],
+    "history": [("personne n'a consulté", "nobody looked", {"history": "empty"}, {}),
+                ("les suivants", "the next ones", {"offset": 3}, {})],
+}
+
+# Answers a NUMBER step refuses, to show what the caller then hears: step -> [(typed, service failure)].
+REFUSED = {
+    "check_reference": [("123456789", None)],
+    "nir": [("80123456789", None), ("1890713055123", None), ("189071305512377", None), ("12345", None)],
+    "serial": [("189071305512376", None), ("12", None)],
+    "birth": [("1234", None), ("31021990", None)],
+    "code": [("12345", None)],
+    "sms_code": [("123456", IdentificationFailed())],
+    "history_pick": [("9", None)],
+}
+
+
+@dataclass
+class Case:
+    """An action run in a sample situation."""
+    action: str
+    fr: str = ""
+    en: str = ""
+    typed: str | None = None
+    data: dict = field(default_factory=dict)
+    space: dict = field(default_factory=dict)
+    fails: Exception | None = None
+    returns: dict = field(default_factory=dict)
+
+
+def cases() -> list[Case]:
     """Built inside the app: the situations take the domain rules from its config."""
+    anonymous = {"person_id": None}
+    window_open, window_over = situation("notified", 10), situation("active")
     return [
-        ("switch_language", "appel en français", "call in French", None, {}, {}, None),
-        ("goal_oppose", "pas encore identifié", "not identified yet", None, {"person_id": None}, {}, None),
-        ("goal_oppose", "délai ouvert", "window open", None, {}, situation("notified", 10), None),
-        ("goal_oppose", "délai passé", "window over", None, {}, situation("active"), None),
-        ("goal_oppose", "déjà opposé", "already opposed", None, {}, situation("opposed"), None),
-        ("goal_close", "espace ouvert", "space open", None, {}, situation("active"), None),
-        ("goal_close", "espace fermé", "space closed", None, {}, situation("closed"), None),
-        ("goal_close", "déjà opposé", "already opposed", None, {}, situation("opposed"), None),
-        ("goal_history", "identifié", "identified", None, {}, situation("active"), None),
-        ("goal_emergency", "espace ouvert", "space open", None, {}, situation("active"), None),
-        ("goal_emergency", "espace fermé", "space closed", None, {}, situation("closed"), None),
-        ("accept_nir", "numéro valable", "valid number", SAMPLE_DATA["nir"], {}, {}, None),
-        ("accept_serial", "numéro valable", "valid number", SAMPLE_DATA["serial"], {}, {}, None),
-        ("accept_birth", "date valable", "valid date", "12031940", {}, {}, None),
-        ("accept_code", "12 chiffres", "12 digits", SAMPLE_DATA["code"], {}, {}, None),
-        ("identify", "reconnu, pour s'opposer", "recognised, to oppose", None, {"person_id": None, "goal": "oppose"},
-         situation("notified", 10), None),
-        ("identify", "non reconnu", "not recognised", None, {"person_id": None}, {}, IdentificationFailed()),
-        ("identify", "trop d'essais", "too many attempts", None, {"person_id": None}, {},
-         IdentificationLocked(LOCKED_UNTIL)),
-        ("start_identity", "", "", None, {}, {}, None),
-        ("oppose", "fait", "done", None, {}, situation("notified", 10), None),
-        ("oppose", "délai passé entre-temps", "window ended meanwhile", None, {}, situation("notified", 10),
-         WindowClosed()),
-        ("choose_archive", "", "", None, {}, {}, None),
-        ("choose_delete", "", "", None, {}, {}, None),
-        ("close", "fait", "done", None, {}, {}, None),
-        ("close", "plus possible", "no longer possible", None, {}, {}, InvalidTransition("closed", "close")),
-        ("reopen", "fait", "done", None, {}, situation("closed"), None),
-        ("history_more", "il en reste", "more to hear", None, {}, {}, None),
-        ("history_send", "avec un mobile", "with a mobile", None, {"has_mobile": True}, {}, None),
-        ("history_send", "sans mobile", "without a mobile", None, {"has_mobile": False}, {}, None),
-        ("accept_pick", "accès 1", "access 1", "1", {}, {}, None),
-        ("report", "fait", "done", None, {"event_id": 0}, {}, None),
-        ("block", "fait", "done", None, {"event_id": 0}, {}, None),
-        ("change_samu", "SAMU autorisé", "SAMU allowed", None, {}, {}, None),
-        ("change_break_glass", "urgence autorisée", "emergency allowed", None, {}, {}, None),
-        ("change_masked", "urgence autorisée", "emergency allowed", None, {}, {}, None),
-        ("change_masked", "toute urgence refusée", "every emergency refused", None, {},
-         {"emergency": EmergencySettings(samu=False, break_glass=False)}, None),
-        ("set_emergency", "fait", "done", None, {}, {}, None),
-        ("cancel", "", "", None, {}, {}, None),
+        Case("switch_language", "appel en français", "call in French"),
+        Case("goal_oppose", "pas encore identifié", "not identified yet", data=anonymous),
+        Case("goal_oppose", "délai ouvert", "window open", space=window_open),
+        Case("goal_oppose", "délai passé", "window over", space=window_over),
+        Case("goal_oppose", "déjà opposé", "already opposed", space=situation("opposed")),
+        Case("goal_close", "espace ouvert", "space open", space=window_over),
+        Case("goal_close", "espace fermé", "space closed", space=situation("closed")),
+        Case("goal_close", "déjà opposé", "already opposed", space=situation("opposed")),
+        Case("goal_history", "identifié", "identified", space=window_over),
+        Case("goal_emergency", "espace ouvert", "space open", space=window_over),
+        Case("goal_emergency", "espace fermé", "space closed", space=situation("closed")),
+        Case("accept_reference", "référence connue", "known reference", typed="123456789",
+             returns={"sent_on": date(2026, 11, 2)}),
+        Case("accept_reference", "référence inconnue", "unknown reference", typed="123456789"),
+        Case("accept_nir", "numéro valable", "valid number", typed=SAMPLE_DATA["nir"]),
+        Case("accept_serial", "numéro valable", "valid number", typed=SAMPLE_DATA["serial"]),
+        Case("accept_birth", "date valable", "valid date", typed="12031940"),
+        Case("accept_code", "12 chiffres", "12 digits", typed=SAMPLE_DATA["code"]),
+        Case("accept_code", "pas de courrier : 9", "no letter: 9", typed="9"),
+        Case("identify", "reconnu, pour s'opposer", "recognised, to oppose", data={**anonymous, "goal": "oppose"},
+             space=window_open),
+        Case("identify", "non reconnu", "not recognised", data=anonymous, fails=IdentificationFailed()),
+        Case("identify", "trop d'essais", "too many attempts", data=anonymous,
+             fails=IdentificationLocked(datetime(2026, 11, 24, 14, 30))),
+        Case("identify", "pas de courrier : code par SMS", "no letter: code by SMS",
+             data={**anonymous, "sms": True, "code": ""}),
+        Case("accept_sms_code", "code juste, pour s'opposer", "right code, to oppose", typed="123456",
+             data={**anonymous, "goal": "oppose"}, space=window_open),
+        Case("accept_sms_code", "code faux", "wrong code", typed="123456", data=anonymous,
+             fails=IdentificationFailed()),
+        Case("start_identity"),
+        Case("oppose", "fait", "done", space=window_open),
+        Case("oppose", "délai passé entre-temps", "window ended meanwhile", space=window_open, fails=WindowClosed()),
+        Case("choose_archive"),
+        Case("choose_delete"),
+        Case("close", "fait", "done"),
+        Case("close", "plus possible", "no longer possible", fails=InvalidTransition("closed", "close")),
+        Case("reopen", "fait", "done", space=situation("closed")),
+        Case("history_more", "il en reste", "more to hear"),
+        Case("history_send", "avec un mobile", "with a mobile", data={"has_mobile": True}),
+        Case("history_send", "sans mobile", "without a mobile", data={"has_mobile": False}),
+        Case("accept_pick", "accès 1", "access 1", typed="1"),
+        Case("report", "fait", "done"),
+        Case("block", "fait", "done"),
+        Case("change_samu", "SAMU autorisé", "SAMU allowed"),
+        Case("change_break_glass", "urgence autorisée", "emergency allowed"),
+        Case("change_masked", "urgence autorisée", "emergency allowed"),
+        Case("change_masked", "toute urgence refusée", "every emergency refused",
+             space={"emergency": EmergencySettings(samu=False, break_glass=False)}),
+        Case("set_emergency", "fait", "done"),
+        Case("cancel"),
     ]
 
 
@@ -208,36 +261,50 @@ def scenarios() -> list[tuple]:
 
 def sentences(items) -> list[str]:
     """A step's sentences; one said in the other language is marked with it."""
-    out = []
-    for item in items:
-        if isinstance(item, tuple):
-            out.append(f"*({item[1]})* {item[0]}")
-        else:
-            out.append(item)
-    return out
+    return [f"*({item[1]})* {item[0]}" if isinstance(item, tuple) else item for item in items]
 
 
 def cell(lines: list[str]) -> str:
     return "<br>".join(s.replace("|", "\\|").replace("\n", " ") for s in lines) or "—"
 
 
+def not_rendered(what: str, exc: Exception) -> list[str]:
+    WARNINGS.append(f"{what}: {type(exc).__name__}: {exc}")
+    return [f"*(non rendu / not rendered: {type(exc).__name__})*"]
+
+
 def said(name: str, language: str, data: dict | None = None, space: dict | None = None) -> list[str]:
-    step = script.STEPS[name]
+    try:
+        with stand_ins(), force_locale(language):
+            return sentences(script.STEPS[name].say(SampleCall(language, data, space)))
+    except Exception as exc:  # noqa: BLE001 - the document stays whole; stderr names what is missing
+        return not_rendered(f"step {name} ({language})", exc)
+
+
+def run_action(action: str, language: str, typed: str | None = None, data: dict | None = None,
+               space: dict | None = None, fails: Exception | None = None, **returns) -> tuple[str, list[str]]:
+    """Run one action on a sample call: (the next step, what is said before it)."""
     call = SampleCall(language, data, space)
-    with stand_ins(), force_locale(language):
-        return sentences(step.say(call))
+    with stand_ins(fails, **returns), force_locale(language):
+        fn = script.ACTIONS[action]
+        nxt = fn(call, typed) if typed is not None else fn(call)
+    return nxt, sentences(call.before)
 
 
 def refused(name: str, language: str) -> list[str]:
-    """What the caller hears before the step is asked again, for each refused sample answer."""
+    """For each refused sample answer: what the caller hears, and the step said next."""
     step = script.STEPS[name]
-    heard: list[str] = []
-    for typed in REFUSED.get(name, []):
-        call = SampleCall(language)
-        with stand_ins(), force_locale(language):
-            script.ACTIONS[step.accept](call, typed)
-        heard += [s for s in call.before if s not in heard]
-    return heard
+    out = []
+    for typed, fails in REFUSED.get(name, []):
+        try:
+            nxt, before = run_action(step.accept, language, typed, fails=fails)
+        except Exception as exc:  # noqa: BLE001
+            out += not_rendered(f"refused input {typed} at {name} ({language})", exc)
+            continue
+        heard = " ".join(before) or "—"
+        colon = " :" if language == "fr" else ":"
+        out.append(f"`{typed}` → {target(nxt)}{colon} {heard}")
+    return out
 
 
 def words(step: script.Step, language: str) -> list[str]:
@@ -265,15 +332,6 @@ def routes(step: script.Step) -> list[str]:
     return out
 
 
-def outcome(action: str, language: str, typed, data: dict, space: dict, result) -> tuple[str, list[str]]:
-    """Run one action on a sample call: (the next step, what is said before it)."""
-    call = SampleCall(language, data, space)
-    with stand_ins(result), force_locale(language):
-        fn = script.ACTIONS[action]
-        nxt = fn(call, typed) if typed is not None else fn(call)
-    return nxt, sentences(call.before)
-
-
 # --- the common rules, observed by running the voice adapter's `advance` on a sample call -----------
 
 def _observe(language: str, step_name: str, answers: list[tuple[str, str]]) -> list[tuple[str, list[str]]]:
@@ -281,11 +339,12 @@ def _observe(language: str, step_name: str, answers: list[tuple[str, str]]) -> l
     call = SampleCall(language)
     call.data["counters"] = {}
     seen = []
-    for digits, speech in answers:
-        call.before = []
-        call.data["step_was"] = step_name
-        nxt = voice.advance(call, step_name, digits, speech)
-        seen.append((nxt, list(call.before)))
+    with stand_ins():
+        for digits, speech in answers:
+            call.before = []
+            call.data["step_was"] = step_name
+            nxt = voice.advance(call, step_name, digits, speech)
+            seen.append((nxt, sentences(call.before)))
     return seen
 
 
@@ -300,82 +359,100 @@ def _ordinal(n: int, language: str) -> str:
 
 
 def _sequence(outcomes, step_name: str, language: str) -> str:
+    fr = language == "fr"
     parts = []
     for i, (nxt, before) in enumerate(outcomes, 1):
         first = " ".join(_quote(s, language) for s in before)
-        if nxt == step_name:
-            then = "puis l'étape est redite" if language == "fr" else "then the step is said again"
+        if nxt == step_name and not before:
+            then = "l'étape est redite, telle quelle" if fr else "the step is said again, as it was"
+        elif nxt == step_name:
+            then = "puis l'étape est redite" if fr else "then the step is said again"
         elif script.STEPS[nxt].expect == script.END:
-            with force_locale(language):
-                bye = " ".join(sentences(script.STEPS[nxt].say(SampleCall(language))))
-            then = (f"{_quote(bye, language)} et l'appel se termine" if language == "fr"
-                    else f"{_quote(bye, language)} and the call ends")
+            bye = " ".join(said(nxt, language))
+            then = _quote(bye, language) + (" et l'appel se termine" if fr else " and the call ends")
         else:
             then = f"→ {target(nxt)}"
-        parts.append(f"{_ordinal(i, language)} : {first} {then}".replace("  ", " ") if language == "fr"
-                     else f"{_ordinal(i, language)}: {first} {then}".replace("  ", " "))
-    return (" ; " if language == "fr" else "; ").join(parts) + "."
+        prefix = f"{_ordinal(i, language)}{' :' if fr else ':'} " if len(outcomes) > 1 else ""
+        parts.append(f"{prefix}{first} {then}".strip().replace("  ", " "))
+    return (" ; " if fr else "; ").join(parts) + "."
+
+
+def _steps(names) -> str:
+    return ", ".join(f"[`{n}`](#step-{n})" for n in names)
 
 
 def common_rules() -> list[tuple[str, str, str]]:
-    """(rule name, French, English) as the voice adapter behaves on the menu."""
-    fr, en = {}, {}
-    for language, out in (("fr", fr), ("en", en)):
-        L = language == "fr"
+    """(rule, French, English) as the voice adapter behaves, observed on a plain step."""
+    probe = next(n for n, s in script.STEPS.items() if s.expect == script.KEY and not s.on_silence
+                 and not s.on_other and not {"0", "*"} & set(s.routes))
+    wrong_key = next(k for k in "7568" if k not in script.STEPS[probe].routes)
+    star_routed = [n for n, s in script.STEPS.items() if "*" in s.routes]
+    zero_routed = [n for n, s in script.STEPS.items() if "0" in s.routes]
+    silence_routed = [n for n, s in script.STEPS.items() if s.on_silence]
+    other_routed = [n for n, s in script.STEPS.items() if s.on_other]
+    rows = {}
+    for language in ("fr", "en"):
+        fr = language == "fr"
         with force_locale(language):
-            repeat, help_words = script.REPEAT_WORDS(), script.HELP_WORDS()
-            help_text = script.help_text()
-        star = _observe(language, "menu", [("*", "")])[0]
-        assert star == ("menu", []), star
-        zero = _observe(language, "menu", [("0", "")])[0]
-        out["star"] = (f"Étoile, ou dire {_quote(repeat, language)} : l'étape est redite, telle quelle." if L else
-                       f"Star, or saying {_quote(repeat, language)}: the step is said again, as it was.")
-        out["help"] = (f"0, ou dire {_quote(help_words, language)} : {' '.join(_quote(s, language) for s in zero[1])}, "
-                       "puis l'étape est redite." if L else
-                       f"0, or saying {_quote(help_words, language)}: "
-                       f"{' '.join(_quote(s, language) for s in zero[1])}, then the step is said again.")
-        silences = []
-        for seen in _observe(language, "menu", [("", "")] * 6):
-            silences.append(seen)
-            if seen[0] != "menu":
-                break
-        exempt = ", ".join(f"`{n}`" for n, s in script.STEPS.items() if s.on_silence)
-        out["silence"] = ((f"Silence (délai de l'étape écoulé), silences de suite — "
-                           f"{_sequence(silences, 'menu', language)} Sauf aux étapes {exempt}, "
-                           "où le silence mène plus loin.")
-                          if L else
-                          (f"Silence (the step's timeout runs out), silences in a row — "
-                           f"{_sequence(silences, 'menu', language)} Except at steps {exempt}, "
-                           "where silence goes on."))
-        wrong = _observe(language, "menu", [("7", "")] * voice.MAX_WRONG * 2)
-        first_help = next(i for i, (_, before) in enumerate(wrong, 1) if help_text in before)
-        others = [n for n, s in script.STEPS.items() if s.on_other]
-        out["wrong"] = ((f"Touche ou mot sans suite — {_sequence(wrong[:first_help], 'menu', language)} "
-                         f"Le compte repart alors de zéro, et à chaque changement d'étape. Sauf à "
-                         f"{', '.join(f'`{n}`' for n in others)}, où toute autre touche mène plus loin.")
-                        if L else
-                        (f"A key or word that leads nowhere — {_sequence(wrong[:first_help], 'menu', language)} "
-                         f"The count then starts again, and at each new step. Except at "
-                         f"{', '.join(f'`{n}`' for n in others)}, where any other key goes on."))
-        bad = REFUSED["code"][0]
-        with stand_ins():
-            refusals = _observe(language, "code", [(bad, "")] * (voice.MAX_WRONG + 1))
-        out["number"] = ((f"Un nombre se tape chiffre par chiffre et finit par dièse ; ailleurs, une seule touche "
-                          f"suffit (dièse y est une touche comme une autre). Saisies refusées de suite, par exemple "
-                          f"`{bad}` à l'étape `code` — {_sequence(refusals, 'code', language)}") if L else
-                         (f"A number is typed digit by digit and ends with hash; elsewhere one key is enough (hash "
-                          f"is a key like any other there). Refused numbers in a row, for example `{bad}` at step "
-                          f"`code` — {_sequence(refusals, 'code', language)}"))
-        with force_locale(language):
-            from flask_babel import gettext
+            repeat, help_words, help_text = script.REPEAT_WORDS(), script.HELP_WORDS(), script.help_text()
             sorry = gettext("Sorry, something went wrong. Nothing was changed.")
-        out["error"] = (f"Incident du serveur : {_quote(sorry, language)}, puis le menu principal. Un webhook "
-                        "rejoué par Twilio reçoit la même réponse, rien n'est fait deux fois." if L else
-                        f"Server fault: {_quote(sorry, language)}, then the main menu. A webhook Twilio retries "
-                        "gets the same answer; nothing is done twice.")
-    names = {"star": "`*`", "help": "`0`", "silence": "silence", "wrong": "erreur / wrong key",
-             "number": "nombres / numbers", "error": "incident / fault"}
-    return [(names[k], fr[k], en[k]) for k in names]
+        star = _observe(language, probe, [("*", "")])
+        zero = _observe(language, probe, [("0", "")])
+        silences = []
+        for seen in _observe(language, probe, [("", "")] * 6):
+            silences.append(seen)
+            if seen[0] != probe:
+                break
+        wrong = _observe(language, probe, [(wrong_key, "")] * voice.MAX_WRONG * 2)
+        upto = next((i for i, (_, before) in enumerate(wrong, 1) if help_text in before), len(wrong))
+        bad = REFUSED["code"][0][0]
+        refusals = _observe(language, "code", [(bad, "")] * (voice.MAX_WRONG + 1))
+        q = lambda text: _quote(text, language)  # noqa: E731
+        if fr:
+            rows.setdefault("`*`", []).append(
+                f"Étoile, ou dire {q(repeat)} — {_sequence(star, probe, language)}"
+                + (f" Sauf à {_steps(star_routed)}, où étoile a sa propre suite." if star_routed else ""))
+            rows.setdefault("`0`", []).append(
+                f"0, ou dire {q(help_words)} — {_sequence(zero, probe, language)}"
+                + (f" Sauf à {_steps(zero_routed)}, où 0 a sa propre suite (voir l'étape)." if zero_routed else ""))
+            rows.setdefault("silence", []).append(
+                f"Silence jusqu'à la fin du délai de l'étape, plusieurs fois de suite — "
+                f"{_sequence(silences, probe, language)} Sauf à {_steps(silence_routed)}, "
+                "où le silence mène plus loin.")
+            rows.setdefault("erreur / wrong key", []).append(
+                f"Touche ou mot sans suite, par exemple `{wrong_key}` — {_sequence(wrong[:upto], probe, language)} "
+                f"Le compte repart alors de zéro, et à chaque changement d'étape. Sauf à {_steps(other_routed)}, "
+                "où toute autre touche mène plus loin.")
+            rows.setdefault("nombres / numbers", []).append(
+                "Un nombre se tape chiffre par chiffre et finit par dièse ; ailleurs une seule touche suffit (dièse "
+                f"y est une touche comme une autre). Saisie refusée plusieurs fois de suite, par exemple `{bad}` à "
+                f"l'étape [`code`](#step-code) — {_sequence(refusals, 'code', language)}")
+            rows.setdefault("incident / fault", []).append(
+                f"Incident du serveur : {q(sorry)}, puis le menu principal. Un webhook rejoué par Twilio reçoit "
+                "la même réponse : rien n'est fait deux fois.")
+        else:
+            rows["`*`"].append(
+                f"Star, or saying {q(repeat)} — {_sequence(star, probe, language)}"
+                + (f" Except at {_steps(star_routed)}, where star has its own route." if star_routed else ""))
+            rows["`0`"].append(
+                f"0, or saying {q(help_words)} — {_sequence(zero, probe, language)}"
+                + (f" Except at {_steps(zero_routed)}, where 0 has its own route (see the step)." if zero_routed
+                   else ""))
+            rows["silence"].append(
+                f"Silence until the step's timeout, several times in a row — {_sequence(silences, probe, language)} "
+                f"Except at {_steps(silence_routed)}, where silence goes on.")
+            rows["erreur / wrong key"].append(
+                f"A key or word that leads nowhere, for example `{wrong_key}` — "
+                f"{_sequence(wrong[:upto], probe, language)} The count then starts again, and at each new step. "
+                f"Except at {_steps(other_routed)}, where any other key goes on.")
+            rows["nombres / numbers"].append(
+                "A number is typed digit by digit and ends with hash; elsewhere one key is enough (hash is a key "
+                f"like any other there). The same number refused several times in a row, for example `{bad}` at "
+                f"step [`code`](#step-code) — {_sequence(refusals, 'code', language)}")
+            rows["incident / fault"].append(
+                f"Server fault: {q(sorry)}, then the main menu. A webhook Twilio retries gets the same answer: "
+                "nothing is done twice.")
+    return [(name, fr_text, en_text) for name, (fr_text, en_text) in rows.items()]
 
 
 # --- the document ---------------------------------------------------------------------------------
@@ -395,9 +472,9 @@ def _render() -> str:
         "`.venv/bin/python scripts/call_script.py --write`. "
         "Generated from `ivr/script.py`: do not edit by hand, run the command again.",
         "",
-        "Les phrases sont celles des catalogues compilés au moment de la génération ; les valeurs (numéro, dates, "
-        "historique) sont des exemples. The sentences are those of the compiled catalogs when this was generated; "
-        "numbers, dates and the history are sample values.",
+        "Les phrases sont celles des catalogues compilés au moment de la génération ; numéros, dates et historique "
+        "sont des exemples. The sentences are those of the compiled catalogs when this was generated; numbers, "
+        "dates and the history are sample values.",
         "",
         "## Règles communes — Common rules",
         "",
@@ -410,37 +487,13 @@ def _render() -> str:
             "| # | étape / step | attendu / expected | délai / timeout | réponses / answers |",
             "| --- | --- | --- | --- | --- |"]
     for i, (name, step) in enumerate(script.STEPS.items(), 1):
-        exp = " / ".join(EXPECTS[step.expect])
         timeout = "—" if step.expect == script.END else f"{step.timeout} s"
-        out.append(f"| {i} | [`{name}`](#step-{name}) | {exp} | {timeout} | {cell(routes(step))} |")
+        out.append(f"| {i} | [`{name}`](#step-{name}) | {' / '.join(EXPECTS[step.expect])} | {timeout} | "
+                   f"{cell(routes(step))} |")
     out += ["", "## Étapes — Steps", ""]
     for i, (name, step) in enumerate(script.STEPS.items(), 1):
         out += _step_section(i, name, step)
-    used: dict[str, list[str]] = {}
-    for name, step in script.STEPS.items():
-        for to in [*step.routes.values(), *filter(None, ["do:" + step.accept if step.accept else None,
-                                                           step.on_silence, step.on_other])]:
-            if to.startswith("do:"):
-                used.setdefault(to[3:], []).append(name)
-    out += ["## Actions", "",
-            "Une action appelle au plus un service, puis choisit l'étape suivante ; ce qu'elle dit passe avant "
-            "l'étape. Cas d'exemple. An action calls at most one service, then chooses the next step; what it "
-            "says comes before that step. Sample situations.", "",
-            "| action | depuis / from | cas / situation | → étape / step | dit d'abord | said first |",
-            "| --- | --- | --- | --- | --- | --- |"]
-    shown = set()
-    for action, label_fr, label_en, typed, data, space, result in scenarios():
-        nxt, fr = outcome(action, "fr", typed, data, space, result)
-        nxt_en, en = outcome(action, "en", typed, data, space, result)
-        assert nxt == nxt_en, (action, nxt, nxt_en)
-        where = ", ".join(f"[`{n}`](#step-{n})" for n in dict.fromkeys(used.get(action, []))) or "—"
-        label = f"{label_fr} / {label_en}" if label_fr else "—"
-        out.append(f"| {action} | {where} | {label} | [{nxt}](#step-{nxt}) | {cell(fr)} | {cell(en)} |")
-        shown.add(action)
-    for action in script.ACTIONS:
-        if action not in shown:
-            where = ", ".join(f"[`{n}`](#step-{n})" for n in dict.fromkeys(used.get(action, []))) or "—"
-            out.append(f"| {action} | {where} | (pas d'exemple / no sample) | — | — | — |")
+    out += _actions_section()
     return "\n".join(out) + "\n"
 
 
@@ -465,7 +518,42 @@ def _step_section(i: int, name: str, step: script.Step) -> list[str]:
     return out
 
 
-def main() -> None:
+def _actions_section() -> list[str]:
+    used: dict[str, list[str]] = {}
+    for name, step in script.STEPS.items():
+        for to in [*step.routes.values(), step.on_silence, step.on_other,
+                   "do:" + step.accept if step.accept else None]:
+            if to and to.startswith("do:"):
+                used.setdefault(to[3:], []).append(name)
+    out = ["## Actions", "",
+           "Une action appelle au plus un service, puis choisit l'étape suivante ; ce qu'elle dit passe avant cette "
+           "étape. Cas d'exemple. An action calls at most one service, then chooses the next step; what it says "
+           "comes before that step. Sample situations.", "",
+           "| action | depuis / from | cas / situation | → étape / step | dit d'abord | said first |",
+           "| --- | --- | --- | --- | --- | --- |"]
+    shown = set()
+    for case in cases():
+        if case.action not in script.ACTIONS:
+            WARNINGS.append(f"sample case for action {case.action}, which no longer exists")
+            continue
+        where = _steps(dict.fromkeys(used.get(case.action, []))) or "—"
+        label = f"{case.fr} / {case.en}" if case.fr else "—"
+        try:
+            nxt, fr = run_action(case.action, "fr", case.typed, case.data, case.space, case.fails, **case.returns)
+            nxt_en, en = run_action(case.action, "en", case.typed, case.data, case.space, case.fails, **case.returns)
+            step = target(nxt) if nxt == nxt_en else f"{target(nxt)} / {target(nxt_en)}"
+        except Exception as exc:  # noqa: BLE001
+            step, fr, en = "—", not_rendered(f"action {case.action} ({label})", exc), []
+        out.append(f"| {case.action} | {where} | {label} | {step} | {cell(fr)} | {cell(en)} |")
+        shown.add(case.action)
+    for action in script.ACTIONS:
+        if action not in shown:
+            where = _steps(dict.fromkeys(used.get(action, []))) or "—"
+            out.append(f"| {action} | {where} | (pas d'exemple / no sample) | — | — | — |")
+    return out
+
+
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write", action="store_true", help=f"write {DOC.relative_to(ROOT)} instead of stdout")
     args = parser.parse_args()
@@ -474,7 +562,11 @@ def main() -> None:
         DOC.write_text(text, encoding="utf-8")
     else:
         sys.stdout.write(text)
+    for warning in WARNINGS:
+        print(f"call_script.py: not rendered: {warning} (add a sample value or case in scripts/call_script.py)",
+              file=sys.stderr)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
