@@ -19,7 +19,11 @@ PEOPLE = [
      "H5A8CK3MX2RF", "space closed, deletion asked: can reopen"),
     ("158016912345639", "80555666777", "Leroy", "Paul", date(1958, 1, 30), None, "paul@example.org", "en", 41,
      "FM4X7AC2K9RH", "English; window open, last day tomorrow"),
+    ("213057505601783", "80444555666", "Benali", "Léa", date(2013, 5, 14), None, None, "fr", 10,
+     "MX7K4CA2HR9F", "a minor: Karim, her parent, acts for her; alone she cannot oppose"),
 ]
+# Karim Benali is Léa's parent: identifying as Karim offers to act for her.
+MANDATES = [("189071305512376", "213057505601783", "parent")]
 
 PROFESSIONALS = [
     ("Dr Claire Petit", "Médecin généraliste", "Cabinet du Parc, Lyon", "10101234567"),
@@ -51,9 +55,12 @@ def load(codes_out: str | None = None) -> list[str]:
             spaces.close(actor, person.id, delete_data=True)
         lines.append(f"  {given} {family}: {nir} / {serial} / {birth.strftime('%d/%m/%Y')} / "
                      f"{format_code(code)} — {situation}")
+    for representative, represented, kind in MANDATES:
+        from .services.mandates import import_mandate
+        import_mandate(representative, represented, kind, today - timedelta(days=365), None)
     if codes_out:
         with open(codes_out, "w", encoding="utf-8") as out:
-            out.write("nir,provisional_code\n" + "".join(f"{p[0]},{p[9]}\n" for p in PEOPLE))
+            out.write("nir,provisional_code\n" + "".join(f"{p[0]},{p[9].replace('-', '')}\n" for p in PEOPLE))
     return lines
 
 

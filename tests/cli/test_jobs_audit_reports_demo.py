@@ -168,7 +168,7 @@ def test_demo_load_twice_is_idempotent_and_its_codes_identify(app, tmp_path):
     assert second.exit_code == 0, second.output
     assert second.output == first.output
     identities = DEMO_LINE.findall(second.output)
-    assert len(identities) == people == 4
+    assert len(identities) == people == 5
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count(Person.id))) == people
         assert db.session.scalar(db.select(db.func.count(AccessEvent.id))) == events == 30
@@ -192,6 +192,7 @@ def test_demo_load_puts_everyone_back_as_they_were(app):
     run(app, "demo", "load")
     with app.app_context():
         states = {p.given_name: p.space.state for p in db.session.scalars(db.select(Person))}
-    assert states == {"Jeanne": "notified", "Karim": "active", "Sophie": "closed", "Paul": "notified"}
+    assert states == {"Jeanne": "notified", "Karim": "active", "Sophie": "closed", "Paul": "notified",
+                      "Léa": "notified"}
     assert "intact" in run(app, "audit", "verify").output
 

@@ -132,7 +132,7 @@ def test_demo_load_twice_is_the_same_demo(app):
     second = run(app, "demo", "load")
     assert first.exit_code == 0 and second.exit_code == 0
     with app.app_context():
-        assert db.session.scalar(db.select(db.func.count(Person.id))) == 4
+        assert db.session.scalar(db.select(db.func.count(Person.id))) == 5
         karim = identity.find_person_by_nir("189071305512376")
         assert db.session.scalar(db.select(db.func.count(AccessEvent.id)).where(AccessEvent.person_id == karim.id)) == 30
         assert identity.identify("189071305512376", "80987654321", date(1989, 7, 21), "K7XM2RC9F4HA",
