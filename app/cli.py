@@ -244,3 +244,21 @@ def mandates_import(path):
     click.echo(f"{imported} imported, {rejected} rejected")
     if rejected:
         sys.exit(1)
+
+
+@mandates_group.command("autonomy")
+@click.argument("nir")
+@click.option("--on", "on", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="the day autonomy starts (default: today)")
+def mandates_autonomy(nir, on):
+    """Record that a minor (16 or more) is autonomous: their parents' mandates end that day."""
+    from .domain.errors import InvalidIdentifier
+    from .domain.identifiers import normalize_nir
+    from .services.mandates import RowRefused, record_autonomy
+    try:
+        record_autonomy(normalize_nir(nir), on.date() if on else clock.today())
+    except InvalidIdentifier:
+        raise click.ClickException("nir: is not a valid NIR") from None
+    except RowRefused as exc:
+        raise click.ClickException("; ".join(f"{k}: {v}" for k, v in exc.errors.items())) from None
+    click.echo("recorded")

@@ -102,3 +102,26 @@ def end_expired(as_of: date) -> int:
                          representative=audit.who(m.representative_id))
         ended += 1
     return ended
+
+
+def record_autonomy(nir: str, on: date) -> None:
+    """The operator records that a minor became autonomous (possible from 16): parents' mandates end that day."""
+    person = db.session.scalar(db.select(Person).where(Person.nir_lookup == lookup("nir", nir)))
+    if person is None:
+        raise RowRefused({"nir": "no one is enrolled with this NIR"})
+    autonomy_age = current_app.config["AUTONOMY_AGE"]
+    if rules.age(person.birth_date, on) < autonomy_age:
+        raise RowRefused({"on": f"a minor may become autonomous from {autonomy_age} only"})
+    with transaction():
+        person.autonomous_on = on
+        audit.append("operator", audit.who(person.id), "person.autonomous", "cli", on=on.isoformat())
+
+
+def representatives_of(person_id: int, today: date | None = None) -> list[tuple[Person, Mandate]]:
+    """Who may act for this person today: what a person sees under «who may act for me»."""
+    today = today or clock.today()
+    person = db.session.get(Person, person_id)
+    return [(rep, m) for m, rep in db.session.execute(
+        db.select(Mandate, Person).join(Person, Person.id == Mandate.representative_id)
+        .where(Mandate.represented_id == person_id).order_by(Mandate.valid_from)).all()
+        if rules.is_current(_facts(m, person), today, current_app.config["MAJORITY_AGE"])]

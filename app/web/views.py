@@ -211,7 +211,8 @@ def _refused(exc: Exception):
 @bp.get("/space")
 @signed_in
 def space():
-    return render_template("pages/space.html", space=spaces.view(g.actor, g.subject_id))
+    return render_template("pages/space.html", space=spaces.view(g.actor, g.subject_id),
+                           representatives=mandates.representatives_of(g.subject_id))
 
 
 @bp.route("/oppose", methods=["GET", "POST"])

@@ -91,3 +91,27 @@ def test_a_mandate_not_begun_or_ended_is_refused_and_the_job_ends_it(app, enrol,
         assert end_expired(soon + timedelta(days=31)) == 1
         assert db.session.scalar(db.select(Mandate.end_reason)) == "expired"
         assert end_expired(soon + timedelta(days=32)) == 0
+
+
+def test_autonomy_from_16_ends_the_parents_mandate(app, enrol, tmp_path):
+    parent = enrol(birth_date=date(1980, 1, 1))
+    teen = enrol(birth_date=clock.today().replace(year=clock.today().year - 16) - timedelta(days=1),
+                 nir="213057505601783", phone=None)
+    _import(app, tmp_path, f"{parent.nir},{teen.nir},parent,{clock.today().isoformat()},\n")
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["mandates", "autonomy", teen.nir]).output.strip() == "recorded"
+    with app.app_context():
+        assert represented_by(parent.person_id) == []
+        spaces.view(Actor(teen.person_id, "web"), teen.person_id)
+    young = enrol(birth_date=date(2015, 1, 1))
+    result = runner.invoke(args=["mandates", "autonomy", young.nir])
+    assert result.exit_code != 0 and "from 16" in result.output
+
+
+def test_a_person_sees_who_may_act_for_them(app, enrol, tmp_path):
+    from tests.conftest import User
+    guardian = enrol(birth_date=date(1970, 1, 1), given_name="Sophie", family_name="Durand")
+    father = enrol(birth_date=date(1935, 1, 1), days_ago=60, given_name="Henri", family_name="Durand")
+    _import(app, tmp_path, f"{guardian.nir},{father.nir},tutelle,{clock.today().isoformat()},2030-12-31\n")
+    page = User(app.test_client(), "en").identify(father)
+    assert "Who may act for me" in page.text and "Sophie Durand – guardian (tutelle), until" in page.text
