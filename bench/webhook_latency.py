@@ -7,12 +7,14 @@ database migrated by `flask db upgrade` and the demo loaded by `flask demo load`
 play one caller after another, with a new CallSid each time, until `--seconds` have passed: every webhook is
 signed with twilio's RequestValidator and goes to the <Gather action> of the previous answer, as Twilio does.
 
-- The first four calls identify as the four demo people (a demo code works once) and then walk the menus
-  behind identification: history pages, choosing an access, emergency settings, an opposition, a reopening.
-- Every other call walks the greeting, a silence, a wrong key, star, 0, then types a NIR (one refused, then a
-  well-formed one that is nobody's), the Vitale serial, the birth date and a wrong code, confirms (the
-  identification fails after the same two argon2 verifications as a success), then stays silent until the
-  line hangs up. Unknown NIRs and calling numbers differ from call to call, so no lockout shortens the work.
+- The first calls identify as the demo people of app/demo.py, one each (a demo code works once), and walk
+  the menus behind identification: history pages, choosing an access, emergency settings, an opposition, a
+  reopening.
+- Every other call walks the greeting, a silence, a wrong key, star, 0 and the check of a reference that
+  does not exist, then types a NIR (one refused, then a well-formed one that is nobody's), a Vitale serial,
+  a birth date and a code, confirms (the identification fails after the same two argon2 verifications as a
+  success), then stays silent until the line hangs up. Unknown NIRs and calling numbers differ from call to
+  call, so no lockout shortens the work. Keys are looked up in ivr/script.py STEPS by where they lead.
 
 Between two webhooks of a call, the caller "listens and keys" for `--think` seconds (uniform ±50 %); a real
 prompt lasts 3 to 15 s, so 1 s is a denser load than real calls. `--think 0` is a saturation test.
@@ -262,11 +264,14 @@ class Call:
             self.post(route("receipt", "menu"), KEY)
             self.post(route("menu", "do:goal_history"), KEY)
             self.post(route("history", "menu"), KEY)
-        else:                                                     # Paul, in English, window open
+        elif given == "Paul":                                     # in English, window open
             self.post(route("oppose", "do:cancel"), KEY)
             self.post(route("menu", "do:goal_emergency"), KEY)
             self.post(route("emergency", "do:change_break_glass"), KEY)
             self.post(route("emergency_confirm", "do:cancel"), KEY)
+            self.post(route("menu", "do:goal_history"), KEY)
+        else:                                                     # anyone else: hear it again, the history
+            self.post("*", KEY)
             self.post(route("menu", "do:goal_history"), KEY)
 
 

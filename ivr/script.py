@@ -49,6 +49,15 @@ class Call:
     def actor(self) -> Actor:
         return Actor(self.person_id, "voice")
 
+    @property
+    def client(self) -> str:
+        """Who is limited for guessing: the calling number; a withheld number is limited per call,
+        so one person cannot lock out every caller who hides their number (the NIR lock still holds)."""
+        caller = (self.caller or "").strip()
+        if not caller or not caller.lstrip("+").isdigit():
+            return "phone:withheld:" + self.sid
+        return "phone:" + caller
+
     def key(self) -> str:
         """Idempotency key of an action taken at this step of this call."""
         return f"voice:{self.sid[-34:]}:{self.seq}"
@@ -438,7 +447,7 @@ def do_identify(call: Call) -> str:
     try:
         call.data["person_id"] = identity.identify(
             d["nir"], d["serial"], identifiers.parse_birth_date(d["birth"], clock.today()), d["code"],
-            client="phone:" + (call.caller or "unknown"), channel="voice", keypad=True)
+            client=call.client, channel="voice", keypad=True)
     except IdentificationFailed:
         call.before.append(_("These details do not match our records. Let us try again."))
         return "nir"
@@ -456,7 +465,7 @@ def send_sms_code(call: Call) -> str:
     d = call.data
     try:
         identity.send_sign_in_code(d["nir"], d["serial"], date.fromisoformat(d["birth"]),
-                                   client="phone:" + (call.caller or "unknown"), channel="voice",
+                                   client=call.client, channel="voice",
                                    letter_without_mobile=True)
     except IdentificationLocked as exc:
         call.before.append(_("Too many attempts. For your safety, try again after %(time)s.",
@@ -471,7 +480,7 @@ def send_sms_code(call: Call) -> str:
 def accept_sms_code(call: Call, typed: str) -> str:
     try:
         call.data["person_id"] = identity.identify_with_sms_code(
-            call.data.get("nir_lookup", ""), typed, client="phone:" + (call.caller or "unknown"), channel="voice")
+            call.data.get("nir_lookup", ""), typed, client=call.client, channel="voice")
     except IdentificationFailed:
         call.before.append(_("These details do not match our records. Let us try again."))
         call.data.pop("nir_lookup", None)

@@ -123,6 +123,14 @@ def _go(call: script.Call, target: str, typed: str = "") -> str:
             nxt = target
     if nxt != call.data.get("step_was"):
         call.data["counters"] = {}
+    elif typed and target.startswith("do:accept_"):
+        # A refused number is a wrong answer too: after 3, help comes before the question again.
+        counters = call.data.setdefault("counters", {})
+        counters["wrong"] = counters.get("wrong", 0) + 1
+        if counters["wrong"] >= MAX_WRONG:
+            counters["wrong"] = 0
+            with force_locale(call.language):
+                call.before.append(script.help_text())
     return nxt
 
 

@@ -365,3 +365,17 @@ def test_no_letter_and_no_mobile_a_new_code_comes_by_post(app, call, enrol):
     with app.app_context():
         msg = db.session.scalars(db.select(OutboxMessage)).one()
         assert msg.channel == "letter" and msg.sensitive
+
+
+def test_three_refused_numbers_lead_to_help(call):
+    c = english(call).press("1")
+    c.press("123#").press("123#")
+    assert not any(s.startswith("Help:") for s in c.last)
+    c.press("123#")
+    assert any(s.startswith("Help:") for s in c.last) and "social security number" in c.last[-1]
+
+
+def test_withheld_numbers_do_not_share_one_limit(app, call, enrol):
+    from ivr.script import Call
+    assert Call("CA1", "fr", {}, 0, "").client != Call("CA2", "fr", {}, 0, "anonymous").client
+    assert Call("CA1", "fr", {}, 0, "+33612345678").client == Call("CA2", "fr", {}, 0, "+33612345678").client
