@@ -118,6 +118,8 @@ def receipt(person, action: str, reference: str) -> str | None:
             return _("Relais: your emergency access settings are changed. Ref %(ref)s", ref=ref)
         if action in ("professional.blocked", "professional.unblocked", "access.reported"):
             return _("Relais: your request about an access is recorded. Ref %(ref)s", ref=ref)
+        if action in ("helper.named", "helper.revoked"):
+            return _("Relais: your choice of trusted helper is recorded. Ref %(ref)s", ref=ref)
         return None
 
 
@@ -132,3 +134,63 @@ def sign_in_code(person, code: str, reference: str) -> str:
     with force_locale(person.language):
         return _("Relais: your sign-in code is %(code)s. Valid 10 minutes. Never give it to anyone, even an "
                  "adviser. Ref %(ref)s", code=code, ref=format_reference(reference))
+
+
+def action_text(action: str) -> str:
+    """What was done, in a few words, for messages about an action done by someone else."""
+    if action.startswith("emergency."):
+        return _("emergency access settings changed")
+    return {"space.opposed": _("opposition to the health space"), "space.closed": _("health space closed"),
+            "space.reopened": _("health space reopened"), "professional.blocked": _("a professional blocked"),
+            "professional.unblocked": _("a professional unblocked"), "access.reported": _("an access reported"),
+            "history.sent": _("history sent"), "helper.named": _("trusted helper named"),
+            "helper.revoked": _("trusted helper removed")}.get(action, _("a change"))
+
+
+def _name(person) -> str:
+    return gsm7(f"{person.given_name} {person.family_name}")[:40]
+
+
+def done_for(representative, person, action: str, reference: str) -> str:
+    """The receipt a representative gets by SMS for what they did on the web or by phone for someone."""
+    with force_locale(representative.language):
+        return _fit(lambda f: _("Relais: done for %(name)s: %(what)s. Ref %(ref)s", name=f(_name(person)),
+                                what=action_text(action), ref=format_reference(reference)))
+
+
+def done_on_behalf(person, representative, action: str, when, reference: str) -> str:
+    """A represented adult is told what was done for them, by whom and when."""
+    with force_locale(person.language):
+        return _fit(lambda f: _("Relais: %(name)s acted for you on %(when)s: %(what)s. Questions: call 34 22. "
+                                "Ref %(ref)s", name=f(_name(representative)), when=format_datetime(when, "dd/MM HH:mm"),
+                                what=action_text(action), ref=format_reference(reference)))
+
+
+def helper_named(helper, holder, until, reference: str) -> str:
+    with force_locale(helper.language):
+        return _fit(lambda f: _("Relais: %(name)s named you trusted helper until %(date)s. You can hear their "
+                                "history and set their emergency access at 34 22. Ref %(ref)s",
+                                name=f(_name(holder)), date=until.strftime("%d/%m/%Y"),
+                                ref=format_reference(reference)))
+
+
+def helper_revoked(helper, holder, reference: str) -> str:
+    with force_locale(helper.language):
+        return _fit(lambda f: _("Relais: %(name)s ended your role of trusted helper. You can no longer act for "
+                                "them. Ref %(ref)s", name=f(_name(holder)), ref=format_reference(reference)))
+
+
+def mandate_ended(representative, person, on, reference: str) -> str:
+    """To the representative whose mandate has ended."""
+    with force_locale(representative.language):
+        return _fit(lambda f: _("Relais: since %(date)s you can no longer act for %(name)s on Relais: your "
+                                "mandate has ended. Ref %(ref)s", name=f(_name(person)), date=on.strftime("%d/%m/%Y"),
+                                ref=format_reference(reference)))
+
+
+def mandate_ended_for(person, representative, on, reference: str) -> str:
+    """To the person who was represented: who can no longer act for them."""
+    with force_locale(person.language):
+        return _fit(lambda f: _("Relais: since %(date)s %(name)s can no longer act for you on Relais. "
+                                "Ref %(ref)s", name=f(_name(representative)), date=on.strftime("%d/%m/%Y"),
+                                ref=format_reference(reference)))

@@ -75,6 +75,8 @@ class Holder:
 
 
 NIRS = ["240037511200567", "189071305512376", "274112A00401768", "158016912345639", "213057505601783"]
+# More valid NIRs for tests that need a crowd (a helper's 5 people): key = 97 - (first 13 digits mod 97).
+NIRS += [f"1520364445{i:03d}{97 - int(f'1520364445{i:03d}') % 97:02d}" for i in range(10)]
 
 
 @pytest.fixture

@@ -45,7 +45,23 @@ class InvalidTransition(DomainError):
 
 
 class NotAuthorized(DomainError):
+    """Refused for this actor: `reason` is minor_alone, helper_limit or no_mandate (which reveals nothing)."""
+
     code = "not_authorized"
+
+    def __init__(self, reason: str = "no_mandate"):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class HelperRefused(DomainError):
+    """A trusted helper cannot be named: `reason` says why (not_found never says which detail was wrong)."""
+
+    code = "helper_refused"
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
 
 
 class NotFound(DomainError):

@@ -33,7 +33,8 @@ def transaction():
 
 
 def authorize(actor: Actor, subject_id: int, action: str) -> None:
-    """A person acts for themselves (a minor not alone for what the law reserves), or under a current mandate.
+    """A person acts for themselves (a minor not alone for what the law reserves), or under a current mandate
+    whose kind allows the action (a trusted helper: SPEC §2's short list).
 
     Every refusal is kept in the audit log, in a transaction of its own.
     """
@@ -42,6 +43,7 @@ def authorize(actor: Actor, subject_id: int, action: str) -> None:
     from ..models import Person
     from .mandates import current_mandate
     from flask import current_app
+    reason = "no_mandate"
     if actor.person_id is not None:
         today = clock.today()
         if actor.person_id == subject_id:
@@ -49,11 +51,16 @@ def authorize(actor: Actor, subject_id: int, action: str) -> None:
             if person is None or rules.may_act_alone(action, person.birth_date, person.autonomous_on, today,
                                                      current_app.config["MAJORITY_AGE"]):
                 return
-        elif current_mandate(actor.person_id, subject_id, today) is not None:
-            return
+            reason = "minor_alone"
+        else:
+            mandate = current_mandate(actor.person_id, subject_id, today)
+            if mandate is not None:
+                if rules.may_do(mandate.kind, action):
+                    return
+                reason = "helper_limit"
     with transaction():
-        audit.append(actor.label, f"person:{subject_id}", "refused." + action, actor.channel)
-    raise NotAuthorized()
+        audit.append(actor.label, f"person:{subject_id}", "refused." + action, actor.channel, reason=reason)
+    raise NotAuthorized(reason)
 
 
 def new_reference() -> str:

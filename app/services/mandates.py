@@ -4,7 +4,7 @@ from datetime import date
 
 from flask import current_app
 
-from .. import audit, clock
+from .. import audit, clock, messages, outbox
 from ..domain import mandates as rules
 from ..models import Mandate, Person, db
 from . import transaction
@@ -20,11 +20,11 @@ def current_mandate(representative_id: int, represented_id: int, today: date) ->
     represented = db.session.get(Person, represented_id)
     if represented is None:
         return None
-    for m in db.session.scalars(db.select(Mandate).where(Mandate.representative_id == representative_id,
-                                                          Mandate.represented_id == represented_id)):
-        if rules.is_current(_facts(m, represented), today, current_app.config["MAJORITY_AGE"]):
-            return m
-    return None
+    current = [m for m in db.session.scalars(db.select(Mandate).where(
+        Mandate.representative_id == representative_id, Mandate.represented_id == represented_id))
+        if rules.is_current(_facts(m, represented), today, current_app.config["MAJORITY_AGE"])]
+    # A legal mandate counts before a trusted helper's, when a person holds both.
+    return max(current, key=lambda m: rules.strength(m.kind), default=None)
 
 
 @dataclass(frozen=True)
@@ -90,16 +90,26 @@ def import_mandate(representative_nir: str, represented_nir: str, kind: str, val
 
 
 def end_expired(as_of: date) -> int:
-    """Mark the mandates that have ended (last day passed, majority, autonomy) and log each end."""
+    """Mark the mandates that have ended (last day passed, majority, autonomy), log each end, and tell
+    the representative, and the represented person when an adult, that it has ended."""
+    from . import new_reference
+    majority = current_app.config["MAJORITY_AGE"]
     ended = 0
     for m, person in db.session.execute(db.select(Mandate, Person).join(Person, Person.id == Mandate.represented_id)
                                         .where(Mandate.ended_at.is_(None))).all():
-        if as_of < m.valid_from or rules.is_current(_facts(m, person), as_of, current_app.config["MAJORITY_AGE"]):
+        facts = _facts(m, person)
+        if as_of < m.valid_from or rules.is_current(facts, as_of, majority):
             continue
         with transaction():
             m.ended_at, m.end_reason = clock.now(), "expired"
-            audit.append("system", audit.who(person.id), "mandate.ended", "job", mandate=m.id,
-                         representative=audit.who(m.representative_id))
+            reference = new_reference()
+            audit.append("system", audit.who(person.id), "mandate.ended", "job", mandate=m.id, kind=m.kind,
+                         representative=audit.who(m.representative_id), reference=reference)
+            on = min(rules.ends_on(facts, majority) or as_of, as_of)
+            rep = db.session.get(Person, m.representative_id)
+            outbox.queue(rep, messages.mandate_ended(rep, person, on, reference), reference)
+            if rules.age(person.birth_date, as_of) >= majority:
+                outbox.queue(person, messages.mandate_ended_for(person, rep, on, reference), reference)
         ended += 1
     return ended
 
@@ -125,3 +135,11 @@ def representatives_of(person_id: int, today: date | None = None) -> list[tuple[
         db.select(Mandate, Person).join(Person, Person.id == Mandate.representative_id)
         .where(Mandate.represented_id == person_id).order_by(Mandate.valid_from)).all()
         if rules.is_current(_facts(m, person), today, current_app.config["MAJORITY_AGE"])]
+
+
+def names_of(person_ids: set[int]) -> dict[int, str]:
+    """Given and family names, for «done by X on behalf of Y»."""
+    if not person_ids:
+        return {}
+    return {p.id: f"{p.given_name} {p.family_name}"
+            for p in db.session.scalars(db.select(Person).where(Person.id.in_(person_ids)))}

@@ -30,6 +30,7 @@ class SpaceView:
     emergency: EmergencySettings
     actions: list[str]
     has_mobile: bool
+    restricted: str | None = None   # minor_alone or helper_limit: oppose, close and reopen are not for this actor
 
 
 def _space(subject_id: int) -> HealthSpace:
@@ -47,6 +48,20 @@ def _settle(space: HealthSpace, today: date) -> None:
         audit.append("system", audit.who(space.person_id), "space.created_automatically", "job")
 
 
+RESERVED = {"oppose", "close", "reopen"}  # what a trusted helper, or a minor alone, may not do
+
+
+def _restriction(actor: Actor, subject_id: int, birth: date, autonomous_on: date | None, today: date) -> str | None:
+    from ..domain import mandates as mandate_rules
+    from .mandates import current_mandate
+    if actor.person_id == subject_id:
+        alone = mandate_rules.may_act_alone("space.closed", birth, autonomous_on, today,
+                                            current_app.config["MAJORITY_AGE"])
+        return None if alone else "minor_alone"
+    mandate = current_mandate(actor.person_id, subject_id, today) if actor.person_id else None
+    return "helper_limit" if mandate is not None and mandate.kind == mandate_rules.HELPER else None
+
+
 def view(actor: Actor, subject_id: int) -> SpaceView:
     authorize(actor, subject_id, "view")
     with transaction():
@@ -54,6 +69,7 @@ def view(actor: Actor, subject_id: int) -> SpaceView:
         today = clock.today()
         _settle(space, today)
         p = space.person
+        restricted = _restriction(actor, subject_id, p.birth_date, p.autonomous_on, today)
         return SpaceView(
             person_id=p.id, given_name=p.given_name, family_name=p.family_name, state=space.state,
             letter_sent_on=space.letter_sent_on, window_ends_on=space.window_ends_on,
@@ -61,8 +77,9 @@ def view(actor: Actor, subject_id: int) -> SpaceView:
             closed_at=space.closed_at.date() if space.closed_at else None,
             archive_until=space.archive_until, deletion_due_on=space.deletion_due_on,
             emergency=EmergencySettings(space.samu_access, space.break_glass_access, space.masked_in_emergency),
-            actions=hs.available_actions(space.state, space.letter_sent_on, today, rules()),
-            has_mobile=bool(p.mobile))
+            actions=[a for a in hs.available_actions(space.state, space.letter_sent_on, today, rules())
+                     if not restricted or a not in RESERVED],
+            has_mobile=bool(p.mobile), restricted=restricted)
 
 
 def _existing(idempotency_key: str | None) -> ActionRecord | None:
@@ -76,13 +93,31 @@ def _receipt(actor: Actor, subject_id: int, action: str, idempotency_key: str | 
                           action=action, channel=actor.channel, created_at=clock.now(),
                           idempotency_key=idempotency_key, details=details)
     db.session.add(record)
+    person = db.session.get(Person, subject_id)
+    on_behalf = actor.person_id is not None and actor.person_id != subject_id
+    if on_behalf:  # «done by X on behalf of Y», in the audit log too
+        from .mandates import current_mandate
+        mandate = current_mandate(actor.person_id, subject_id, clock.today())
+        details = {**details, "on_behalf_of": audit.who(subject_id), "mandate": mandate.id if mandate else None}
     audit.append(actor.label, audit.who(subject_id), action, actor.channel, reference=record.reference, **details)
-    if actor.channel in ("web", "voice"):  # an SMS request is answered with its reference already
-        person = db.session.get(Person, subject_id)
+    if on_behalf:
+        _tell_on_behalf(actor, person, action, record)
+    elif actor.channel in ("web", "voice"):  # an SMS request is answered with its reference already
         text = messages.receipt(person, action, record.reference) if person.mobile else None
         if text:
             outbox.queue(person, text, record.reference, channel="sms")
     return record
+
+
+def _tell_on_behalf(actor: Actor, person: Person, action: str, record: ActionRecord) -> None:
+    """The representative gets the receipt; a represented adult is told what was done for them, and by whom."""
+    from ..domain.mandates import age
+    rep = db.session.get(Person, actor.person_id)
+    if actor.channel in ("web", "voice") and rep.mobile:
+        outbox.queue(rep, messages.done_for(rep, person, action, record.reference), record.reference, channel="sms")
+    if age(person.birth_date, clock.today()) >= current_app.config["MAJORITY_AGE"]:
+        outbox.queue(person, messages.done_on_behalf(person, rep, action, record.created_at, record.reference),
+                     record.reference)
 
 
 def act_once(actor: Actor, subject_id: int, action: str, idempotency_key: str | None, change,

@@ -1,4 +1,5 @@
 """The web portal: blueprint registration, page furniture shared by every view, security headers."""
+from datetime import date
 import hashlib
 import os
 
@@ -54,7 +55,7 @@ def register(app: Flask) -> None:
             "other_lang": "en" if lang == "fr" else "fr",
             "signed_in": getattr(g, "person_id", None) is not None,
             "fmt_ref": format_reference,
-            "fmt_date": lambda d: format_date(d, "long") if d else "",
+            "fmt_date": lambda d: format_date(date.fromisoformat(d) if isinstance(d, str) else d, "long") if d else "",
             "fmt_datetime": lambda d: format_datetime(d, "d MMMM y, HH:mm") if d else "",
             "lang_url": lambda code: url_for(request.endpoint or "web.home",
                                              **{**(request.view_args or {}), **request.args.to_dict(), "lang": code}),

@@ -35,18 +35,32 @@ MESSAGES = {
 }
 
 
+# The same slips, when the numbers are another person's: a trusted helper's.
+HELPER_MESSAGES = {
+    "nir_missing": _l("Enter your helper's social security number."),
+    "nir_looks_like_vitale": _l("This looks like the number of a Vitale card. Enter your helper's social security "
+                                "number: 13 digits and a 2-digit key."),
+    "nir_missing_key": _l("This number has 13 characters. Add the 2-digit key at the end: 15 in all."),
+    "nir_length": _l("A social security number has 15 characters: 13 and a 2-digit key."),
+    "birth_date_missing": _l("Enter your helper's date of birth."),
+    "birth_date_format": _l("Enter the date of birth as day, month and year, for example 25/03/1948."),
+    "birth_date_range": _l("The date of birth must be in the past."),
+}
+
+
 class _Normalized:
     """Runs a domain normalizer and keeps the clean value on the field, or explains the slip."""
 
-    def __init__(self, fn):
+    def __init__(self, fn, messages=None):
         self.fn = fn
+        self.messages = {**MESSAGES, **(messages or {})}
 
     def __call__(self, form, field):
         try:
             field.clean = self.fn(field.data or "")
         except InvalidIdentifier as exc:
             field.errors[:] = []
-            raise ValidationError(MESSAGES[exc.code]) from None
+            raise ValidationError(self.messages[exc.code]) from None
 
 
 class NewCodeForm(FlaskForm):
@@ -112,3 +126,15 @@ class ActingForForm(FlaskForm):
 
     person = RadioField(_l("Who are you acting for?"),
                         validators=[InputRequired(message=_l("Choose the person you are acting for."))])
+
+
+class HelperForm(ConfirmForm):
+    """Name a trusted helper: who they are (their NIR and date of birth) and for how long."""
+
+    nir = StringField(_l("Your helper's social security number"),
+                      validators=[_Normalized(identifiers.normalize_nir, HELPER_MESSAGES)])
+    birth_date = StringField(_l("Your helper's date of birth"), validators=[
+        _Normalized(lambda v: identifiers.parse_birth_date(v, clock.today()), HELPER_MESSAGES)])
+    months = RadioField(_l("For how long?"),
+                        choices=[("3", _l("3 months")), ("6", _l("6 months")), ("12", _l("1 year (the longest)"))],
+                        validators=[InputRequired(message=_l("Choose for how long."))])

@@ -7,15 +7,16 @@ from flask_babel import gettext as _
 
 from ..domain import identifiers
 from ..domain.emergency import Setting
-from ..domain.errors import (IdentificationFailed, IdentificationLocked, InvalidIdentifier, InvalidTransition,
-                             NotAuthorized, NotFound, WindowClosed)
+from ..domain.errors import (HelperRefused, IdentificationFailed, IdentificationLocked, InvalidIdentifier,
+                             InvalidTransition, NotAuthorized, NotFound, WindowClosed)
+from ..domain.mandates import HELPERS_PER_PERSON, add_months
 from .. import clock
-from ..services import Actor, access, identity, mandates, spaces
+from ..services import Actor, access, helpers, identity, mandates, spaces
 from ..services.crypto import lookup
-from .forms import ActingForForm, CloseForm, ConfirmForm, IdentifyForm, NewCodeForm, SmsCodeForm
+from .forms import ActingForForm, CloseForm, ConfirmForm, HelperForm, IdentifyForm, NewCodeForm, SmsCodeForm
 
 bp = Blueprint("web", __name__)
-NEXT_STEPS = {"space", "oppose", "close", "reopen", "history", "emergency"}
+NEXT_STEPS = {"space", "oppose", "close", "reopen", "history", "emergency", "helpers_page"}
 
 
 # --- signing in and out -------------------------------------------------------------------
@@ -40,10 +41,19 @@ def signed_in(view):
         g.acting_for = None if g.subject_id == person_id else spaces.view(g.actor, g.subject_id)
         try:
             return view(*args, **kwargs)
-        except NotAuthorized:
-            flash(_("This cannot be done alone: a legal representative must do it. Nothing was changed."))
+        except NotAuthorized as exc:
+            flash(_not_authorized(exc.reason))
             return redirect(url_for("web.space"))
     return wrapper
+
+
+def _not_authorized(reason: str) -> str:
+    if reason == "helper_limit":
+        return _("A trusted helper cannot do this. Only the person, or their legal representative, can. "
+                 "Nothing was changed.")
+    if reason == "minor_alone":
+        return _("This cannot be done alone: a legal representative must do it. Nothing was changed.")
+    return _("You cannot do this for this person. Nothing was changed.")
 
 
 def _client() -> str:
@@ -202,7 +212,7 @@ def _refused(exc: Exception):
     if isinstance(exc, WindowClosed):
         return render_template("pages/window_closed.html", space=spaces.view(g.actor, g.subject_id))
     if isinstance(exc, NotAuthorized):
-        flash(_("This cannot be done alone: a legal representative must do it. Nothing was changed."))
+        flash(_not_authorized(exc.reason))
         return redirect(url_for("web.space"))
     flash(_("This action is not possible now. Nothing was changed."))
     return redirect(url_for("web.space"))
@@ -211,8 +221,9 @@ def _refused(exc: Exception):
 @bp.get("/space")
 @signed_in
 def space():
-    return render_template("pages/space.html", space=spaces.view(g.actor, g.subject_id),
-                           representatives=mandates.representatives_of(g.subject_id))
+    view = spaces.view(g.actor, g.subject_id)
+    return render_template("pages/space.html", space=view, representatives=mandates.representatives_of(g.subject_id),
+                           helping=[] if g.acting_for else mandates.represented_by(g.person_id))
 
 
 @bp.route("/oppose", methods=["GET", "POST"])
@@ -226,6 +237,8 @@ def oppose():
         except (WindowClosed, InvalidTransition) as exc:
             return _refused(exc)
         return redirect(url_for("web.receipt", reference=record.reference))
+    if view.restricted:
+        return _refused(NotAuthorized(view.restricted))
     if "oppose" not in view.actions:
         return _refused(WindowClosed() if view.state in ("notified", "active") else InvalidTransition(view.state, "oppose"))
     return render_template("pages/oppose.html", space=view, form=form.with_token())
@@ -243,6 +256,8 @@ def close():
         except InvalidTransition as exc:
             return _refused(exc)
         return redirect(url_for("web.receipt", reference=record.reference))
+    if view.restricted:
+        return _refused(NotAuthorized(view.restricted))
     if "close" not in view.actions:
         return _refused(InvalidTransition(view.state, "close"))
     return render_template("pages/close.html", space=view, form=form.with_token())
@@ -259,6 +274,8 @@ def reopen():
         except InvalidTransition as exc:
             return _refused(exc)
         return redirect(url_for("web.receipt", reference=record.reference))
+    if view.restricted:
+        return _refused(NotAuthorized(view.restricted))
     if "reopen" not in view.actions:
         return _refused(InvalidTransition(view.state, "reopen"))
     return render_template("pages/reopen.html", space=view, form=form.with_token())
@@ -330,8 +347,70 @@ def history():
 @bp.get("/history/activity")
 @signed_in
 def activity():
-    return render_template("pages/activity.html", records=spaces.activity(g.actor, g.subject_id),
-                           space=spaces.view(g.actor, g.subject_id))
+    records = spaces.activity(g.actor, g.subject_id)
+    return render_template("pages/activity.html", records=records, space=spaces.view(g.actor, g.subject_id),
+                           names=mandates.names_of({r.actor_id for r in records if r.actor_id is not None}))
+
+
+# --- trusted helpers -----------------------------------------------------------------------
+
+@bp.get("/helpers")
+@signed_in
+def helpers_page():
+    view = spaces.view(g.actor, g.subject_id)
+    if view.restricted == "helper_limit":
+        raise NotAuthorized("helper_limit")
+    return render_template("pages/helpers.html", space=view, helpers=helpers.helpers_of(g.subject_id),
+                           full=len(helpers.helpers_of(g.subject_id)) >= HELPERS_PER_PERSON)
+
+
+HELPER_REFUSALS = {
+    "not_found": lambda: _("We found nobody with this social security number and this date of birth. Check them "
+                           "with your helper. Your helper must have received their own letter from Mon espace santé."),
+    "locked": lambda: _("Too many tries today. For your safety, try again tomorrow, or call 34 22."),
+    "already_helper": lambda: _("This person is already your trusted helper."),
+    "too_many_helpers": lambda: _("You already have 3 trusted helpers, the most allowed. Remove one first."),
+    "helper_full": lambda: _("This person already helps 5 people, the most allowed. Choose someone else."),
+    "helper_self": lambda: _("You cannot be your own trusted helper."),
+    "until_past": lambda: _("Choose for how long."),
+}
+
+
+@bp.route("/helpers/new", methods=["GET", "POST"])
+@signed_in
+def helper_new():
+    view = spaces.view(g.actor, g.subject_id)
+    if view.restricted:
+        raise NotAuthorized(view.restricted)
+    form = HelperForm()
+    failure = None
+    if form.validate_on_submit():
+        try:
+            record = helpers.name_helper(g.actor, g.subject_id, form.nir.clean, form.birth_date.clean,
+                                         add_months(clock.today(), int(form.months.data)), _idempotency(form))
+        except HelperRefused as exc:
+            failure = HELPER_REFUSALS[exc.reason]()
+        else:
+            return redirect(url_for("web.receipt", reference=record.reference))
+    return render_template("pages/helper_new.html", space=view, form=form.with_token(), failure=failure)
+
+
+@bp.route("/helpers/<int:mandate_id>/remove", methods=["GET", "POST"])
+@signed_in
+def helper_remove(mandate_id):
+    view = spaces.view(g.actor, g.subject_id)
+    current = {m.id: h for h, m in helpers.helpers_of(g.subject_id)}
+    if mandate_id not in current:
+        abort(404)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            record = helpers.revoke_helper(g.actor, g.subject_id, mandate_id, _idempotency(form))
+        except InvalidTransition as exc:
+            return _refused(exc)
+        return redirect(url_for("web.receipt", reference=record.reference))
+    return render_template("pages/helper_remove.html", space=view, helper=current[mandate_id],
+                           mandate_id=mandate_id, form=form.with_token())
 
 
 @bp.get("/history/blocked")

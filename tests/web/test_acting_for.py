@@ -42,8 +42,12 @@ def test_a_parent_opposes_for_a_child(app, enrol, tmp_path):
 def test_a_minor_alone_cannot_oppose(app, enrol):
     child = enrol(birth_date=date(2012, 6, 1), days_ago=10, nir="213057505601783")
     u = User(app.test_client(), "en")
-    page = u.submit(u.identify(child, next_step="oppose"))
-    assert "legal representative must do it" in page.text
+    page = u.identify(child, next_step="oppose")
+    assert page.h1 == "My health space" and "legal representative must do it" in page.text
+    assert "Say no to the creation" not in page.text and "done by your legal representative" in page.text
+    token = u.get("/space").soup.select_one("input[name=csrf_token]")["value"]
+    forged = u.client.post("/oppose", data={"csrf_token": token, "token": "x" * 20}, follow_redirects=True)
+    assert "legal representative must do it" in forged.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(HealthSpace, child.person_id).state == "notified"
 
