@@ -208,7 +208,7 @@ class Call:
             self.post(f"{rng.randrange(10 ** 9):09d}#", KEY)      # a reference looked up, unknown: the menu
         else:
             self.post("0", KEY)                                   # help
-        self.post(route("menu", "do:goal_oppose"), NUMBER)        # say no: the NIR is asked
+        self.post(route("menu", "do:goal_change"), NUMBER)        # say no: the NIR is asked
         self.post("1890713055123#", NUMBER)                       # 13 digits: the key is missing, asked again
         body = f"{rng.choice('12')}{rng.randrange(30, 99):02d}{rng.randrange(1, 13):02d}75{rng.randrange(10 ** 6):06d}"
         nir = body + stdnum_nir.calc_check_digits(body)           # well formed, nobody's
@@ -230,7 +230,7 @@ class Call:
         code = person[9]
         self.post(None, KEY)                                      # greeting
         self.post(route("language", "do:switch_language") if given == "Paul" else None, KEY)  # Paul: English
-        self.post(route("menu", "do:goal_oppose"), NUMBER)
+        self.post(route("menu", "do:goal_change"), NUMBER)
         self.post(nir.replace("A", "*1").replace("B", "*2") + "#", NUMBER)
         self.post(serial + "#", NUMBER)
         self.post(birth.strftime("%d%m%Y") + "#", NUMBER)
@@ -246,7 +246,7 @@ class Call:
             self.post(route("menu", "do:goal_emergency"), KEY)    # opposed: the menu says so
             self.post("*", KEY)
         elif given == "Karim":                                    # too late: history, emergency
-            self.post(route("too_late", "menu"), KEY)
+            self.post(route("close", "menu"), KEY)                # too late to say no: close offered; the menu
             self.post(route("menu", "do:goal_history"), KEY)      # 3 of 30 accesses
             self.post(route("history", "do:history_more"), KEY)   # the next 3
             self.post(route("history", "history_pick"), NUMBER)   # pick one
@@ -259,7 +259,7 @@ class Call:
             self.post(route("emergency_confirm", "do:set_emergency"), KEY, ACTION)  # receipt
             self.post(None, END)                                  # silence at the receipt: goodbye
         elif given == "Sophie":                                   # closed, deletion asked: reopen
-            self.post(route("menu", "do:goal_close"), KEY)
+            self.post(route("menu", "do:goal_change"), KEY)
             self.post(route("reopen", "do:reopen"), KEY, ACTION)  # receipt
             self.post(route("receipt", "menu"), KEY)
             self.post(route("menu", "do:goal_history"), KEY)

@@ -12,9 +12,9 @@ from flask_babel import gettext as _
 from app import clock
 from app.domain import identifiers
 from app.domain.emergency import EmergencySettings
-from app.domain.errors import (IdentificationFailed, IdentificationLocked, InvalidIdentifier, InvalidTransition,
-                               WindowClosed)
-from app.services import Actor, access, identity, references, spaces
+from app.domain.errors import (HelperRefused, IdentificationFailed, IdentificationLocked, InvalidIdentifier,
+                               InvalidTransition, NotAuthorized, WindowClosed)
+from app.services import Actor, access, helpers, identity, mandates, references, spaces
 from app.services.crypto import lookup
 
 from . import speech
@@ -46,6 +46,15 @@ class Call:
         return self.data.get("person_id")
 
     @property
+    def subject_id(self) -> int | None:
+        """Whom the call acts for: the caller, or a person they represent («calling for someone else»)."""
+        return self.data.get("subject_id") or self.person_id
+
+    @property
+    def for_other(self) -> bool:
+        return self.subject_id != self.person_id
+
+    @property
     def actor(self) -> Actor:
         return Actor(self.person_id, "voice")
 
@@ -63,7 +72,7 @@ class Call:
         return f"voice:{self.sid[-34:]}:{self.seq}"
 
     def space(self):
-        return spaces.view(self.actor, self.person_id)
+        return spaces.view(self.actor, self.subject_id)
 
 
 # --- what is said --------------------------------------------------------------------------------
@@ -94,8 +103,9 @@ def say_language(call):
 
 
 def say_menu(call):
-    return [press(_("say no to your health space"), "1"),
-            press(_("close or reopen your health space"), "2"),
+    acting = [_("You are acting for %(name)s.", name=call.data["subject_name"])] if call and call.for_other else []
+    return [*acting, press(_("say no to, close or reopen your health space"), "1"),
+            press(_("call for someone else"), "2"),
             press(_("hear who looked at your health space"), "3"),
             press(_("allow or refuse emergency access"), "4"),
             *menu_tail(), press(_("get help"), "0")]
@@ -110,13 +120,56 @@ def words(**keys):
 
 
 def menu_words():
-    return {"1": _("oppose, opposition, refuse, say no"), "2": _("close, closing, reopen, open, delete"),
+    return {"1": _("oppose, opposition, refuse, say no") + ", " + _("close, closing, reopen, open, delete"),
+            "2": _("someone else, another person, on behalf, child, parent, guardian"),
             "3": _("history, who, accesses, looked, list"), "4": _("emergency, samu, urgent, break")}
 
 
 def say_help_menu(call):
     return [help_text(), press(_("check that a message or a letter really comes from Relais"), "1"),
+            press(_("name or remove a trusted helper"), "2"),
             press(_("go back to the main menu"), "9")]
+
+
+def say_for_nir(call):
+    return [_("Type the social security number of the person you act for, 15 characters, followed by the hash "
+              "key."), _("To act for yourself, type 1, then the hash key.")]
+
+
+def say_helpers(call):
+    listed = helpers.helpers_of(call.subject_id)
+    said = [_("Helper %(n)d: %(name)s, until %(date)s.", n=i + 1, name=f"{h.given_name} {h.family_name}",
+              date=speech.day(m.valid_until)) for i, (h, m) in enumerate(listed)] or [_("You have no trusted helper.")]
+    keys = [press(_("name a trusted helper"), "1")] if len(listed) < 3 else \
+        [_("You have 3 helpers, the most allowed.")]
+    if listed:
+        keys.append(press(_("remove a helper"), "2"))
+    return [_("A trusted helper can hear your history and set your emergency access, for one year at most."),
+            *said, *keys, press(_("go back to the main menu"), "9")]
+
+
+def say_helper_nir(call):
+    return [_("Type your helper's social security number, 15 characters, followed by the hash key.")]
+
+
+def say_helper_birth(call):
+    return [_("Type your helper's date of birth, 8 digits, followed by the hash key.")]
+
+
+def say_helper_confirm(call):
+    d = call.data
+    return [_("Your helper: number %(nir)s, born %(birth)s. They will be your trusted helper for one year.",
+              nir=speech.nir(d["helper_nir"]), birth=speech.day(date.fromisoformat(d["helper_birth"]))),
+            *yes_no(_("confirm"))]
+
+
+def say_helper_pick(call):
+    return [_("Type the number of the helper to remove, followed by the hash key.")]
+
+
+def say_helper_remove(call):
+    return [_("%(name)s will no longer be your trusted helper.", name=call.data["helper_name"]),
+            *yes_no(_("confirm"))]
 
 
 def say_check_reference(call):
@@ -159,13 +212,6 @@ def say_oppose(call):
     return [_("If you say no, your health space will not be created. This is final."), *yes_no(_("confirm"))]
 
 
-def say_too_late(call):
-    space = call.space()
-    return [_("It is too late to say no: the time ended on %(date)s. Your health space was created, "
-              "you can close it.", date=speech.day(space.window_ends_on)),
-            press(_("close it"), "1"), press(_("go back to the main menu"), "9")]
-
-
 def say_close(call):
     return [_("If you close your health space, no professional can see it any more. You can reopen it later."),
             press(_("keep your data for 10 years"), "1"), press(_("delete it within 3 months"), "2"),
@@ -199,7 +245,7 @@ def _entry(number: int, line) -> str:
 
 def _batch(call):
     offset = call.data.get("offset", 0)
-    page = access.history(call.actor, call.person_id, page=offset // 3 + 1, per_page=3)
+    page = access.history(call.actor, call.subject_id, page=offset // 3 + 1, per_page=3)
     return page, offset
 
 
@@ -284,10 +330,22 @@ def help_text() -> str:
 STEPS: dict[str, Step] = {
     "language": Step(say_language, KEY, {"9": "do:switch_language"}, on_silence="menu", on_other="menu",
                      words=words(**{"9": lambda: _("english, anglais, french, francais")})),
-    "menu": Step(say_menu, KEY, {"1": "do:goal_oppose", "2": "do:goal_close", "3": "do:goal_history",
-                                 "4": "do:goal_emergency", "0": "help_menu"}, words=menu_words),
-    "help_menu": Step(say_help_menu, KEY, {"1": "check_reference", "9": "menu"},
-                      words=words(**{"1": lambda: _("check, reference, message, letter, genuine"), "9": MENU_WORDS})),
+    "menu": Step(say_menu, KEY, {"1": "do:goal_change", "2": "do:goal_for_other", "3": "do:goal_history",
+                                 "4": "do:goal_emergency", "0": "help_menu"},
+                 words=menu_words),
+    "help_menu": Step(say_help_menu, KEY, {"1": "check_reference", "2": "do:goal_helpers", "9": "menu"},
+                      words=words(**{"1": lambda: _("check, reference, message, letter, genuine"),
+                                     "2": lambda: _("helper, trusted, aidant"), "9": MENU_WORDS})),
+    "for_nir": Step(say_for_nir, NUMBER, accept="accept_for_nir", timeout=10),
+    "helpers": Step(say_helpers, KEY, {"1": "do:helper_add", "2": "do:helper_remove_start", "9": "menu"},
+                    words=words(**{"1": lambda: _("name, add, new"), "2": lambda: _("remove, end, delete"),
+                                   "9": MENU_WORDS})),
+    "helper_nir": Step(say_helper_nir, NUMBER, accept="accept_helper_nir", timeout=10),
+    "helper_birth": Step(say_helper_birth, NUMBER, accept="accept_helper_birth", timeout=10),
+    "helper_confirm": Step(say_helper_confirm, YESNO, {"1": "do:name_helper", "2": "do:cancel"}, words=YES_NO_WORDS),
+    "helper_pick": Step(say_helper_pick, NUMBER, accept="accept_helper_pick"),
+    "helper_remove": Step(say_helper_remove, YESNO, {"1": "do:revoke_helper", "2": "do:cancel"},
+                          words=YES_NO_WORDS),
     "check_reference": Step(say_check_reference, NUMBER, accept="accept_reference", timeout=10),
     "nir": Step(say_nir, NUMBER, accept="accept_nir", timeout=10),
     "serial": Step(say_serial, NUMBER, accept="accept_serial", timeout=10),
@@ -296,8 +354,6 @@ STEPS: dict[str, Step] = {
     "sms_code": Step(say_sms_code, NUMBER, accept="accept_sms_code", timeout=10),
     "check": Step(say_check, YESNO, {"1": "do:identify", "2": "do:start_identity"}, words=YES_NO_WORDS),
     "oppose": Step(say_oppose, YESNO, {"1": "do:oppose", "2": "do:cancel"}, words=YES_NO_WORDS),
-    "too_late": Step(say_too_late, KEY, {"1": "do:goal_close", "9": "menu"},
-                     words=words(**{"1": lambda: _("close, closing"), "9": MENU_WORDS})),
     "close": Step(say_close, KEY, {"1": "do:choose_archive", "2": "do:choose_delete", "9": "menu"},
                   words=words(**{"1": lambda: _("keep, archive, ten years"), "2": lambda: _("delete, erase, remove"),
                                  "9": MENU_WORDS})),
@@ -403,26 +459,41 @@ def _goal(name: str):
     def action(call: Call) -> str:
         call.data["goal"] = name
         if call.person_id is None:
-            call.before.append(_("Have your letter and your Vitale card ready."))
+            call.before.append(_("First, identify yourself, with your own letter and Vitale card.")
+                               if name == "for_other" else _("Have your letter and your Vitale card ready."))
             return "nir"
         return route_goal(call)
     return action
 
 
+RECENT_LETTER_DAYS = 183
+
+
+def too_late(space) -> str:
+    return _("It is too late to say no: the time ended on %(date)s. You can close your health space.",
+             date=speech.day(space.window_ends_on))
+
+
 def route_goal(call: Call) -> str:
+    goal = call.data.get("goal")
+    if goal == "for_other":
+        return "for_nir"
     space = call.space()
     call.data["has_mobile"] = space.has_mobile
-    goal = call.data.get("goal")
-    if goal == "oppose":
-        if "oppose" in space.actions:
-            return "oppose"
-        if space.state in ("notified", "active"):
-            return "too_late"
-    elif goal == "close":
-        if "close" in space.actions:
-            return "close"
-        if "reopen" in space.actions:
-            return "reopen"
+    if goal in ("change", "helpers") and space.restricted and \
+            not (goal == "helpers" and space.restricted == "minor_alone"):
+        call.before.append(refusal(space.restricted))
+        return "menu"
+    if goal == "helpers":
+        return "helpers"
+    if goal == "change":  # saying no, closing and reopening never apply at the same time
+        if "close" in space.actions and space.state in ("notified", "active") and \
+                (clock.today() - space.window_ends_on).days <= RECENT_LETTER_DAYS:
+            # A recent letter: the caller may have wanted to say no; say why closing is offered instead.
+            call.before.append(too_late(space))
+        for action in ("oppose", "close", "reopen"):
+            if action in space.actions:
+                return action
     elif goal == "history":
         call.data["offset"] = 0
         return "history"
@@ -504,12 +575,25 @@ def _receipt(call: Call, record) -> str:
 
 def _act(call: Call, service, *args) -> str:
     try:
-        return _receipt(call, service(call.actor, call.person_id, *args, idempotency_key=call.key()))
-    except WindowClosed:
-        return "too_late"
+        return _receipt(call, service(call.actor, call.subject_id, *args, idempotency_key=call.key()))
+    except WindowClosed:  # the window ended during the call
+        call.before.append(too_late(call.space()))
+        return "close"
     except InvalidTransition:
         call.before.append(_("This is not possible now. Nothing was changed."))
         return "menu"
+    except NotAuthorized as exc:
+        call.before.append(refusal(exc.reason))
+        return "menu"
+
+
+def refusal(reason: str) -> str:
+    if reason == "helper_limit":
+        return _("A trusted helper cannot do this. Only the person, or their legal representative, can. "
+                 "Nothing was changed.")
+    if reason == "minor_alone":
+        return _("This cannot be done alone: a legal representative must do it. Nothing was changed.")
+    return _("You cannot do this for this person. Nothing was changed.")
 
 
 def do_switch_language(call: Call) -> str:
@@ -548,17 +632,112 @@ def do_history_more(call: Call) -> str:
 
 
 def do_history_send(call: Call) -> str:
-    record = access.send_history(call.actor, call.person_id, idempotency_key=call.key())
+    record = access.send_history(call.actor, call.subject_id, idempotency_key=call.key())
     call.before.append(_("The history will be sent to you by SMS.") if call.data.get("has_mobile")
                        else _("The history will be sent to you by post."))
     call.data["reference"] = record.reference
     return "receipt"
 
 
+def accept_for_nir(call: Call, typed: str) -> str:
+    if typed == "1":
+        call.data.pop("subject_id", None)
+        call.data.pop("subject_name", None)
+        call.before.append(_("You are acting for yourself."))
+        return "menu"
+    try:
+        nir = identifiers.normalize_nir(identifiers.nir_from_keypad(typed))
+    except InvalidIdentifier as exc:
+        call.before.append(NIR_HINTS.get(exc.code, lambda: _("This number is not right. It has 15 characters."))())
+        return "for_nir"
+    try:
+        subject_id = mandates.act_for(call.actor, nir)
+    except NotAuthorized:
+        refused = call.data["for_refused"] = call.data.get("for_refused", 0) + 1
+        # The same words whether the number is unknown or has no mandate: nothing is revealed.
+        call.before.append(_("We cannot let you act for this person. A legal mandate must be registered with us, "
+                             "or the person must name you trusted helper. Nothing was changed."))
+        return "menu" if refused >= 3 else "for_nir"
+    if subject_id == call.person_id:
+        return accept_for_nir(call, "1")
+    call.data["subject_id"] = subject_id
+    view = call.space()
+    call.data["subject_name"] = f"{view.given_name} {view.family_name}"
+    return "menu"
+
+
+def accept_helper_nir(call: Call, typed: str) -> str:
+    try:
+        call.data["helper_nir"] = identifiers.normalize_nir(identifiers.nir_from_keypad(typed))
+    except InvalidIdentifier as exc:
+        call.before.append(NIR_HINTS.get(exc.code, lambda: _("This number is not right. It has 15 characters."))())
+        return "helper_nir"
+    return "helper_birth"
+
+
+def accept_helper_birth(call: Call, typed: str) -> str:
+    try:
+        if len(typed) != 8 or not typed.isdigit():
+            raise InvalidIdentifier("birth_date_format")
+        call.data["helper_birth"] = identifiers.parse_birth_date(typed, clock.today()).isoformat()
+    except InvalidIdentifier:
+        call.before.append(_("This date is not right. For the 25th of March 1948, type 2 5 0 3 1 9 4 8."))
+        return "helper_birth"
+    return "helper_confirm"
+
+
+HELPER_REFUSALS = {
+    "not_found": lambda: _("We found nobody with this number and this date of birth. Check them with your helper."),
+    "locked": lambda: _("Too many tries today. For your safety, try again tomorrow."),
+    "already_helper": lambda: _("This person is already your trusted helper."),
+    "too_many_helpers": lambda: _("You already have 3 trusted helpers. Remove one first."),
+    "helper_full": lambda: _("This person already helps 5 people, the most allowed."),
+    "helper_self": lambda: _("You cannot be your own trusted helper."),
+}
+
+
+def do_name_helper(call: Call) -> str:
+    d = call.data
+    try:
+        record = helpers.name_helper(call.actor, call.subject_id, d["helper_nir"],
+                                     date.fromisoformat(d["helper_birth"]), idempotency_key=call.key())
+    except HelperRefused as exc:
+        call.before.append(HELPER_REFUSALS.get(exc.reason, lambda: _("This is not possible now."))())
+        return "helpers"
+    except NotAuthorized as exc:
+        call.before.append(refusal(exc.reason))
+        return "menu"
+    finally:
+        d.pop("helper_nir", None)
+        d.pop("helper_birth", None)
+    return _receipt(call, record)
+
+
+def accept_helper_pick(call: Call, typed: str) -> str:
+    listed = helpers.helpers_of(call.subject_id)
+    if not typed.isdigit() or not 0 < int(typed) <= len(listed):
+        call.before.append(_("This number is not in the list."))
+        return "helpers"
+    h, m = listed[int(typed) - 1]
+    call.data["helper_mandate"], call.data["helper_name"] = m.id, f"{h.given_name} {h.family_name}"
+    return "helper_remove"
+
+
+def do_revoke_helper(call: Call) -> str:
+    mandate_id = call.data.pop("helper_mandate", None)
+    call.data.pop("helper_name", None)
+    return _act(call, helpers.revoke_helper, mandate_id)
+
+
 ACTIONS: dict[str, Callable[[Call], str]] = {
     "switch_language": do_switch_language,
-    "goal_oppose": _goal("oppose"), "goal_close": _goal("close"), "goal_history": _goal("history"),
-    "goal_emergency": _goal("emergency"),
+    "goal_change": _goal("change"), "goal_history": _goal("history"),
+    "goal_emergency": _goal("emergency"), "goal_for_other": _goal("for_other"), "goal_helpers": _goal("helpers"),
+    "accept_for_nir": accept_for_nir, "accept_helper_nir": accept_helper_nir,
+    "accept_helper_birth": accept_helper_birth, "accept_helper_pick": accept_helper_pick,
+    "helper_add": lambda call: "helper_nir" if len(helpers.helpers_of(call.subject_id)) < 3 else "helpers",
+    "helper_remove_start": lambda call: "helper_pick" if helpers.helpers_of(call.subject_id) else "helpers",
+    "name_helper": do_name_helper, "revoke_helper": do_revoke_helper,
     "start_identity": do_start_identity, "identify": do_identify,
     "oppose": lambda call: _act(call, spaces.oppose),
     "choose_archive": do_choose(False), "choose_delete": do_choose(True),

@@ -27,7 +27,8 @@ from flask_babel import force_locale, gettext  # noqa: E402
 
 from app import create_app  # noqa: E402
 from app.domain.emergency import EmergencySettings  # noqa: E402
-from app.domain.errors import IdentificationFailed, IdentificationLocked, InvalidTransition, WindowClosed  # noqa: E402
+from app.domain.errors import (HelperRefused, IdentificationFailed, IdentificationLocked, InvalidTransition,  # noqa: E402
+                               NotAuthorized, WindowClosed)
 from app.domain.health_space import available_actions, window_end  # noqa: E402
 from app.services.identity import rules  # noqa: E402
 from ivr import script, voice  # noqa: E402
@@ -38,7 +39,8 @@ WARNINGS: list[str] = []
 
 SAMPLE_DATA = {"nir": "240037511200567", "serial": "80123456789", "birth": "1940-03-12", "code": "223445566778",
                "reference": "123456789", "setting": "samu", "on": False, "delete": False, "offset": 0,
-               "has_mobile": True, "event_id": 0}
+               "has_mobile": True, "event_id": 0, "helper_nir": "189071305512376", "helper_birth": "1975-05-05",
+               "helper_name": "Nadia Benali", "helper_mandate": 7}
 
 EXPECTS = {
     script.KEY: ("une touche (ou un mot dit)", "one key (or a spoken word)"),
@@ -57,7 +59,8 @@ class SampleSpace(SimpleNamespace):
 def sample_space(**overrides) -> SampleSpace:
     values = dict(state="active", window_ends_on=date(2026, 11, 12), deletion_due_on=date(2027, 2, 28),
                   emergency=EmergencySettings(samu=True, break_glass=True, masked=False),
-                  actions=["close", "history", "emergency"], has_mobile=True)
+                  actions=["close", "history", "emergency"], has_mobile=True, restricted=None,
+                  given_name="Léa", family_name="Durand")
     return SampleSpace(**{**values, **overrides})
 
 
@@ -99,6 +102,10 @@ SAMPLE_HISTORY = [
 ]
 
 
+SAMPLE_HELPERS = [(SimpleNamespace(given_name="Nadia", family_name="Benali"),
+                   SimpleNamespace(id=7, valid_until=date(2027, 11, 24)))]
+
+
 class SampleServices:
     """Stands in for every service module the script calls (identity, spaces, access, references...).
 
@@ -126,6 +133,12 @@ class SampleServices:
 
     def sent_on(self, reference):
         return self.returns.get("sent_on")
+
+    def act_for(self, *args, **kwargs):
+        return self._give("act_for", 2)
+
+    def helpers_of(self, *args, **kwargs):
+        return self.returns.get("helpers_of", SAMPLE_HELPERS)
 
     @staticmethod
     def history(actor, subject_id, page=1, per_page=3, **_):
@@ -169,6 +182,7 @@ VARIANTS = {
                            {"setting": setting, "on": on}, {})
                           for setting in ("samu", "break_glass", "masked") for on in (False, True)
                           if (setting, on) != (SAMPLE_DATA["setting"], SAMPLE_DATA["on"])],
+    "menu": [("pour une autre personne", "for someone else", {"subject_id": 2, "subject_name": "Léa Durand"}, {})],
     "history": [("personne n'a consulté", "nobody looked", {"history": "empty"}, {}),
                 ("les suivants", "the next ones", {"offset": 3}, {})],
 }
@@ -182,6 +196,10 @@ REFUSED = {
     "code": [("12345", None)],
     "sms_code": [("123456", IdentificationFailed())],
     "history_pick": [("9", None)],
+    "for_nir": [("12345", None), ("158016912345639", NotAuthorized())],
+    "helper_nir": [("12345", None)],
+    "helper_birth": [("1234", None)],
+    "helper_pick": [("9", None)],
 }
 
 
@@ -204,13 +222,29 @@ def cases() -> list[Case]:
     window_open, window_over = situation("notified", 10), situation("active")
     return [
         Case("switch_language", "appel en français", "call in French"),
-        Case("goal_oppose", "pas encore identifié", "not identified yet", data=anonymous),
-        Case("goal_oppose", "délai ouvert", "window open", space=window_open),
-        Case("goal_oppose", "délai passé", "window over", space=window_over),
-        Case("goal_oppose", "déjà opposé", "already opposed", space=situation("opposed")),
-        Case("goal_close", "espace ouvert", "space open", space=window_over),
-        Case("goal_close", "espace fermé", "space closed", space=situation("closed")),
-        Case("goal_close", "déjà opposé", "already opposed", space=situation("opposed")),
+        Case("goal_change", "pas encore identifié", "not identified yet", data=anonymous),
+        Case("goal_change", "délai ouvert", "window open", space=window_open),
+        Case("goal_change", "délai passé", "window over", space=window_over),
+        Case("goal_change", "espace fermé", "space closed", space=situation("closed")),
+        Case("goal_change", "déjà opposé", "already opposed", space=situation("opposed")),
+        Case("goal_change", "aidant", "trusted helper", space={**window_over, "restricted": "helper_limit"}),
+        Case("goal_for_other", "pas encore identifié", "not identified yet", data=anonymous),
+        Case("goal_for_other", "identifié", "identified"),
+        Case("accept_for_nir", "mandat en cours", "current mandate", typed=SAMPLE_DATA["nir"]),
+        Case("accept_for_nir", "sans mandat ou inconnu", "no mandate or unknown", typed=SAMPLE_DATA["nir"],
+             fails=NotAuthorized()),
+        Case("accept_for_nir", "pour soi : 1", "for oneself: 1", typed="1"),
+        Case("goal_helpers", "identifié", "identified", space=window_over),
+        Case("goal_helpers", "aidant", "trusted helper", space={**window_over, "restricted": "helper_limit"}),
+        Case("helper_add", "moins de 3 aidants", "fewer than 3 helpers"),
+        Case("helper_remove_start", "un aidant", "one helper"),
+        Case("accept_helper_nir", "numéro valable", "valid number", typed=SAMPLE_DATA["helper_nir"]),
+        Case("accept_helper_birth", "date valable", "valid date", typed="05051975"),
+        Case("name_helper", "fait", "done"),
+        Case("name_helper", "personne ne correspond", "nobody matches", fails=HelperRefused("not_found")),
+        Case("name_helper", "déjà 3 aidants", "already 3 helpers", fails=HelperRefused("too_many_helpers")),
+        Case("accept_helper_pick", "aidant 1", "helper 1", typed="1"),
+        Case("revoke_helper", "fait", "done"),
         Case("goal_history", "identifié", "identified", space=window_over),
         Case("goal_emergency", "espace ouvert", "space open", space=window_over),
         Case("goal_emergency", "espace fermé", "space closed", space=situation("closed")),
@@ -222,7 +256,7 @@ def cases() -> list[Case]:
         Case("accept_birth", "date valable", "valid date", typed="12031940"),
         Case("accept_code", "12 chiffres", "12 digits", typed=SAMPLE_DATA["code"]),
         Case("accept_code", "pas de courrier : 9", "no letter: 9", typed="9"),
-        Case("identify", "reconnu, pour s'opposer", "recognised, to oppose", data={**anonymous, "goal": "oppose"},
+        Case("identify", "reconnu, pour s'opposer", "recognised, to oppose", data={**anonymous, "goal": "change"},
              space=window_open),
         Case("identify", "non reconnu", "not recognised", data=anonymous, fails=IdentificationFailed()),
         Case("identify", "trop d'essais", "too many attempts", data=anonymous,
@@ -230,7 +264,7 @@ def cases() -> list[Case]:
         Case("identify", "pas de courrier : code par SMS", "no letter: code by SMS",
              data={**anonymous, "sms": True, "code": ""}),
         Case("accept_sms_code", "code juste, pour s'opposer", "right code, to oppose", typed="123456",
-             data={**anonymous, "goal": "oppose"}, space=window_open),
+             data={**anonymous, "goal": "change"}, space=window_open),
         Case("accept_sms_code", "code faux", "wrong code", typed="123456", data=anonymous,
              fails=IdentificationFailed()),
         Case("start_identity"),

@@ -143,3 +143,40 @@ def names_of(person_ids: set[int]) -> dict[int, str]:
         return {}
     return {p.id: f"{p.given_name} {p.family_name}"
             for p in db.session.scalars(db.select(Person).where(Person.id.in_(person_ids)))}
+
+
+ACT_FOR_REFUSALS_PER_DAY = 5
+
+
+def act_for(actor, nir: str) -> int:
+    """The person a caller names by NIR to act for: only someone they represent today.
+
+    An unknown NIR and a NIR without a current mandate get the same refusal (NotAuthorized), logged;
+    after 5 refusals in a day the actor is refused even for the right NIR, so NIRs cannot be tried out.
+    """
+    from datetime import timedelta
+
+    from ..domain.errors import NotAuthorized
+    from ..models import Throttle
+    from . import transaction as tx
+    key = f"act-for:{actor.person_id}"
+    now = clock.now()
+    row = db.session.get(Throttle, key)
+    locked = row is not None and row.failures >= ACT_FOR_REFUSALS_PER_DAY and \
+        row.window_started_at + timedelta(days=1) > now
+    person = db.session.scalar(db.select(Person).where(Person.nir_lookup == lookup("nir", nir)))
+    if not locked and person is not None and (person.id == actor.person_id or
+                                              current_mandate(actor.person_id, person.id, clock.today())):
+        return person.id
+    with tx():
+        row = db.session.get(Throttle, key, with_for_update=True)
+        if row is None:
+            row = Throttle(key=key, failures=0, window_started_at=now)
+            db.session.add(row)
+        elif row.window_started_at + timedelta(days=1) <= now:
+            row.failures, row.window_started_at = 0, now
+        row.failures += 1
+        row.last_failure_at = now
+        audit.append(audit.who(actor.person_id), audit.who(person.id) if person else None, "refused.act_for",
+                     actor.channel, reason="locked" if locked else "no_mandate")
+    raise NotAuthorized("no_mandate")

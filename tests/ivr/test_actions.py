@@ -84,9 +84,7 @@ def test_no_in_english_says_nothing_was_changed(en, enrol):
 def test_after_the_window_it_is_too_late_and_closing_is_offered(app, en, fr, enrol, language):
     holder = enrol(days_ago=60)
     c = at(en, fr, language).press("1").identify(holder)
-    assert step(app, c) == "too_late"
-    c.press("1")
-    assert step(app, c) == "close"
+    assert step(app, c) == "close"  # the same key says no, or closes when it is too late to say no
     assert space(app, holder).state == "active"  # created at the end of the window, nothing else changed
 
 
@@ -94,8 +92,9 @@ def test_the_english_too_late_sentence_gives_the_date(app, en, enrol):
     holder = enrol(days_ago=60)
     c = en().press("1").identify(holder)
     ended = space(app, holder).window_ends_on
-    assert c.last[0].startswith(f"It is too late to say no: the time ended on {ended.day} {ended:%B %Y}. ")
-    assert "To close it, press 1." in c.last
+    assert c.last[0] == f"It is too late to say no: the time ended on {ended.day} {ended:%B %Y}. You can close " \
+        "your health space."
+    assert "To keep your data for 10 years, press 1." in c.last
 
 
 # --- close and reopen ----------------------------------------------------------------------------
@@ -104,7 +103,7 @@ def test_the_english_too_late_sentence_gives_the_date(app, en, enrol):
                                                    ("en", "2", True)])
 def test_close_by_phone_with_archive_or_deletion(app, en, fr, enrol, language, key, deletion):
     holder = enrol(days_ago=60)
-    c = at(en, fr, language).press("2").identify(holder)
+    c = at(en, fr, language).press("1").identify(holder)
     assert step(app, c) == "close"
     c.press(key)
     assert step(app, c) == "close_confirm"
@@ -127,9 +126,9 @@ def test_close_said_in_french_and_confirmed_with_oui(app, fr, enrol):
 @pytest.mark.parametrize("language", ["fr", "en"])
 def test_reopen_by_phone_cancels_the_deletion(app, en, fr, enrol, language):
     holder = enrol(days_ago=60)
-    c = at(en, fr, language).press("2").identify(holder).press("2").press("1")
+    c = at(en, fr, language).press("1").identify(holder).press("2").press("1")
     assert space(app, holder).deletion_due_on is not None
-    c.press("1").press("2")  # the main menu, then "close or reopen" again
+    c.press("1").press("1")  # the main menu, then "say no, close or reopen" again
     assert step(app, c) == "reopen"
     c.press("1")
     assert REFERENCE.search(c.last[0])
@@ -140,21 +139,21 @@ def test_reopen_by_phone_cancels_the_deletion(app, en, fr, enrol, language):
 
 def test_the_english_reopen_question_says_the_deletion_will_be_cancelled(en, enrol):
     holder = enrol(days_ago=60)
-    c = en().press("2").identify(holder).press("2").press("1").press("1").press("2")
+    c = en().press("1").identify(holder).press("2").press("1").press("1").press("1")
     assert c.last[:2] == ["Your health space is closed. If you reopen it, your documents come back.",
                           "The deletion you asked for will be cancelled."]
 
 
 def test_no_to_reopening_keeps_the_space_closed(app, en, enrol):
     holder = enrol(days_ago=60)
-    c = en().press("2").identify(holder).press("1").press("1").press("1").press("2").press("2")
+    c = en().press("1").identify(holder).press("1").press("1").press("1").press("1").press("2")
     assert c.last[0] == "Nothing was changed." and space(app, holder).state == "closed"
 
 
 def test_an_opposed_space_can_be_neither_closed_nor_opposed_again(app, en, enrol):
     holder = enrol(days_ago=10)
     c = en().press("1").identify(holder).press("1").press("1")
-    c.press("2")
+    c.press("1")
     assert c.last[0] == "You said no: your health space will not be created." and step(app, c) == "menu"
     c.press("1")
     assert step(app, c) == "menu" and len(action_records(app, holder)) == 1
@@ -178,7 +177,7 @@ def test_closed_on_the_web_then_the_phone_offers_to_reopen(app, en, enrol):
     receipt = u.submit(u.identify(holder, next_step="close"), {"choice": "delete"})
     assert receipt.reference and space(app, holder).state == "closed"
     holder = with_new_code(app, holder)
-    c = en().press("2").identify(holder)
+    c = en().press("1").identify(holder)
     assert step(app, c) == "reopen"
     assert "The deletion you asked for will be cancelled." in c.last
     c.press("1")
@@ -191,6 +190,6 @@ def test_closed_on_the_web_then_the_french_phone_offers_to_reopen(app, fr, enrol
     holder = enrol(days_ago=60)
     u = User(app.test_client(), "en")
     u.submit(u.identify(holder, next_step="close"), {"choice": "archive"})
-    c = fr().press("2").identify(with_new_code(app, holder))
+    c = fr().press("1").identify(with_new_code(app, holder))
     assert step(app, c) == "reopen"
-    assert call_state(app, c).data["goal"] == "close"
+    assert call_state(app, c).data["goal"] == "change"

@@ -99,5 +99,5 @@ def test_no_leaves_the_settings_as_they_were(app, emergency_call, language, answ
 
 def test_emergency_is_not_offered_on_a_closed_space(app, en, enrol):
     holder = enrol(days_ago=60)
-    c = en().press("2").identify(holder).press("1").press("1").press("1").press("4")
+    c = en().press("1").identify(holder).press("1").press("1").press("1").press("4")
     assert c.last[0] == "Your health space is closed." and step(app, c) == "menu"

@@ -1,4 +1,5 @@
 """Greeting, languages and menus (SPEC §3 Voice, QUALITY §3): the caller is never left without a way on."""
+from datetime import date
 import re
 import xml.etree.ElementTree as ET
 
@@ -60,7 +61,7 @@ def test_another_key_at_the_greeting_goes_to_the_main_menu(app, call):
 
 # --- every menu, every prompt ----------------------------------------------------------------------
 
-def walk_every_menu(app, c, holder):
+def walk_every_menu(app, c, holder, helper):
     """One call through every menu and number prompt of the script; returns (step, sentences, gather) each time."""
     seen = []
 
@@ -72,12 +73,15 @@ def walk_every_menu(app, c, holder):
     seen.append(snapshot(app, c))
     go("0", "1", "123456789#")                       # help menu, check a reference, back to the menu
     go("1", holder.nir + "#", holder.vitale_serial + "#", holder.birth_date.strftime("%d%m%Y") + "#")
-    go(keypad_form(holder.code) + "#", "1")           # read back, then too late to oppose
-    go("1", "2", "2")                                 # close: delete? no: back to the menu
+    go(keypad_form(holder.code) + "#", "1")           # read back: too late to oppose, close is offered
+    go("2", "2")                                      # close: delete? no: back to the menu
     go("3", "2", "1#", "1", "2")                      # history, pick, report? no
     go("3", "2", "1#", "2", "2")                      # history, pick, block? no
     go("4", "1", "1", "1")                            # emergency, SAMU off, receipt, menu
-    go("2", "1", "1", "1", "2", "2")                  # close, archive, confirm, menu, reopen? no
+    go("1", "1", "1", "1", "1", "2")                  # close, archive, confirm, menu, reopen? no
+    go("0", "2", "1", helper.nir + "#", helper.birth_date.strftime("%d%m%Y") + "#", "1", "1")  # name a helper
+    go("0", "2", "2", "1#", "2")                      # helpers, remove, helper 1, no
+    go("2", "1#")                                     # for someone else, then for oneself again
     return seen
 
 
@@ -93,7 +97,7 @@ def every_menu(app, call, enrol):
         record_accesses(app, holder, 4)
         c = call().start()
         c.press("9") if language == "en" else c.silence()
-        seen = walk_every_menu(app, c, holder)
+        seen = walk_every_menu(app, c, holder, enrol(days_ago=10, birth_date=date(1975, 5, 5)))
         # the opposition question needs a letter still in its window
         other = enrol(days_ago=10)
         c2 = call().start()
@@ -153,7 +157,8 @@ def test_every_number_prompt_says_how_to_finish(every_menu, language, finish):
     prompts = [(name, sentences, gather) for name, sentences, gather in every_menu(language)
                if gather.get("finishOnKey") == "#"]
     assert {name for name, _, _ in prompts} == {"check_reference", "nir", "serial", "birth", "code",
-                                                 "history_pick", "sms_code"}
+                                                 "history_pick", "sms_code", "for_nir", "helper_nir",
+                                                 "helper_birth", "helper_pick"}
     for name, sentences, gather in prompts:
         assert gather["input"] == "dtmf" and "numDigits" not in gather
         assert re.search(finish, " ".join(sentences)), (name, sentences)
@@ -266,8 +271,9 @@ def test_after_help_the_caller_can_still_choose(app, en):
 # --- speech ----------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("language,words,goal", [
-    ("en", "opposition", "oppose"), ("en", "history", "history"), ("en", "emergency", "emergency"),
-    ("fr", "opposer", "oppose"), ("fr", "historique", "history"), ("fr", "urgence", "emergency"),
+    ("en", "opposition", "change"), ("en", "history", "history"), ("en", "emergency", "emergency"),
+    ("fr", "opposer", "change"), ("fr", "fermer", "change"), ("fr", "historique", "history"),
+    ("fr", "urgence", "emergency"), ("en", "someone else", "for_other"),
 ])
 def test_saying_an_action_at_the_main_menu_chooses_it(app, en, fr, language, words, goal):
     c = (en if language == "en" else fr)()
@@ -275,6 +281,7 @@ def test_saying_an_action_at_the_main_menu_chooses_it(app, en, fr, language, wor
     c.speak(words)
     row = call_state(app, c)
     assert row.data["goal"] == goal and row.step == "nir"
+    assert ("own letter" in c.last[0]) == (goal == "for_other")
 
 
 def test_speech_hints_are_in_the_language_of_the_call(app, en, fr):
@@ -323,9 +330,8 @@ def test_saying_english_at_the_greeting_switches_to_english(app, call):
 
 
 @pytest.mark.parametrize("goal,words,expected", [
-    ("1", "close it", ("close", {})),                                        # too late to oppose: close it
-    ("2", "delete it", ("close_confirm", {"delete": True})),                # close: delete within 3 months
-    ("2", "keep my data", ("close_confirm", {"delete": False})),            # close: keep for 10 years
+    ("1", "delete it", ("close_confirm", {"delete": True})),                # close: delete within 3 months
+    ("1", "keep my data", ("close_confirm", {"delete": False})),            # close: keep for 10 years
     ("4", "the SAMU", ("emergency_confirm", {"setting": "samu"})),          # emergency: change the SAMU
     ("3", "the next ones", ("history", {"offset": 3})),                     # history: the next ones
 ])
