@@ -20,14 +20,22 @@ def deletion_done(person, reference: str) -> str:
                  "Ref %(ref)s", ref=format_reference(reference))
 
 
-def history_sms(person, events, reference: str) -> str:
-    """The last accesses, who and when, in one SMS: names shortened until it fits 160 characters."""
+def history_sms(person, events, reference: str, about=None) -> str:
+    """The last accesses, who and when, in one SMS: names shortened until it fits 160 characters.
+
+    `about`: the person whose history it is, when it goes to their representative."""
     with force_locale(person.language):
         for width in (40, 28, 20, 14, 10):
             items = "; ".join(f"{e.occurred_at:%d/%m %H:%M} {gsm7(e.professional_name)[:width]}" for e in events)
-            text = _("Relais: last accesses: %(items)s. Ref %(ref)s", items=items, ref=format_reference(reference)) \
-                if events else _("Relais: nobody has looked at your health space. Ref %(ref)s",
-                                 ref=format_reference(reference))
+            ref = format_reference(reference)
+            if about is not None:
+                name = gsm7(about.given_name)[:20]
+                text = _("Relais: last accesses for %(name)s: %(items)s. Ref %(ref)s", name=name, items=items,
+                         ref=ref) if events else \
+                    _("Relais: nobody has looked at the health space of %(name)s. Ref %(ref)s", name=name, ref=ref)
+            else:
+                text = _("Relais: last accesses: %(items)s. Ref %(ref)s", items=items, ref=ref) if events else \
+                    _("Relais: nobody has looked at your health space. Ref %(ref)s", ref=ref)
             if len(text) <= 160:
                 return text
         return text[:160]

@@ -479,7 +479,8 @@ def route_goal(call: Call) -> str:
     if goal == "for_other":
         return "for_nir"
     space = call.space()
-    call.data["has_mobile"] = space.has_mobile
+    # Where a history asked for goes: the representative's mobile, else the holder's, else the post.
+    call.data["has_mobile"] = space.has_mobile or (call.for_other and spaces.view(call.actor, call.person_id).has_mobile)
     if goal in ("change", "helpers") and space.restricted and \
             not (goal == "helpers" and space.restricted == "minor_alone"):
         call.before.append(refusal(space.restricted))
@@ -633,7 +634,7 @@ def do_history_more(call: Call) -> str:
 
 def do_history_send(call: Call) -> str:
     record = access.send_history(call.actor, call.subject_id, idempotency_key=call.key())
-    call.before.append(_("The history will be sent to you by SMS.") if call.data.get("has_mobile")
+    call.before.append(_("The history will be sent to you by SMS.") if record.details.get("sent_by") == "sms"
                        else _("The history will be sent to you by post."))
     call.data["reference"] = record.reference
     return "receipt"

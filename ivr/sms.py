@@ -9,9 +9,9 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from app import clock, messages
 from app.domain import identifiers
-from app.domain.errors import InvalidIdentifier, InvalidTransition, NotFound, WindowClosed
+from app.domain.errors import InvalidIdentifier, InvalidTransition, NotAuthorized, NotFound, WindowClosed
 from app.models import AccessEvent, InboundMessage, OutboxMessage, Person, ProvisionalCode, db
-from app.services import Actor, access, format_reference, one_time, spaces
+from app.services import Actor, access, format_reference, helpers, mandates, one_time, spaces
 from app.services.crypto import lookup, verify_secret
 from app.services.validation import normalize_phone
 
@@ -38,10 +38,13 @@ WORDS = {
     **{w: ("stop", "fr") for w in ("stop", "arret", "arreter")}, **{w: ("start", "fr") for w in ("start", "reprendre")},
     **{w: ("block", "fr") for w in ("bloquer",)}, **{w: ("block", "en") for w in ("block",)},
     **{w: ("report", "fr") for w in ("signaler", "inconnu")}, **{w: ("report", "en") for w in ("report",)},
+    **{w: ("helpers", "fr") for w in ("aidants", "aidant")}, **{w: ("helpers", "en") for w in ("helpers", "helper")},
+    **{w: ("revoke", "fr") for w in ("retirer",)}, **{w: ("revoke", "en") for w in ("remove", "revoke")},
 }
+FOR = {"pour": "fr", "for": "en"}
 ON, OFF = {"on", "oui", "yes", "autoriser", "allow", "1"}, {"off", "non", "no", "refuser", "refuse", "0"}
 DELETE = {"supprimer", "suppression", "effacer", "delete", "erase"}
-STATE_CHANGES = {"oppose", "close", "reopen", "samu", "break_glass", "masked", "block", "report"}
+STATE_CHANGES = {"oppose", "close", "reopen", "samu", "break_glass", "masked", "block", "report", "revoke"}
 
 
 def reply(text: str) -> str:
@@ -94,37 +97,110 @@ def parse(text: str) -> tuple[str | None, str | None, list[str]]:
 
 
 def handle(person: Person | None, phone: str | None, text: str, sid: str) -> str:
-    command, language, args = parse(text)
-    digits = re.sub(r"\D", "", text)
-    lang = person.language if person else (language or "fr")
+    lang = person.language if person else (parse(text)[1] or "fr")
     with force_locale(lang):
         if person is None:
             # Nothing here says whether any number or person is registered.
-            if command == "help":
+            if parse(text)[0] == "help":
                 return help_text()
             return _("Relais: we cannot answer this message from this number. For help, call 34 22.")
-        if command is None and re.fullmatch(r"\d{6}(\s+.+)?", text):
+        if re.fullmatch(r"\d{6}(\s+.+)?", text):
             return confirm(person, phone, text, sid)
-        if command is None or command == "help":
-            return help_text()
+        words = text.split()
+        if words and words[0] in FOR:
+            subject, answer = _named(person, words[1:2])
+            if subject is None:
+                return answer
+            return command_for(person, subject, phone, " ".join(words[2:]), sid)
+        return command_for(person, person, phone, text, sid)
+
+
+def command_for(person: Person, subject: Person, phone: str, text: str, sid: str) -> str:
+    """A command from `person`'s phone about `subject`: themselves, or someone they act for."""
+    command, _language, args = parse(text)
+    digits = re.sub(r"\D", "", text)
+    actor, other = Actor(person.id, "sms"), subject.id != person.id
+    if command is None or command == "help":
+        return help_text() if not other else help_for()
+    try:
         if command == "history":
             # Sent through the outbox like every message, with a reference the 34 22 can confirm.
-            access.send_history(Actor(person.id, "sms"), person.id, idempotency_key=f"sms:{sid}")
+            access.send_history(actor, subject.id, idempotency_key=f"sms:{sid}")
             return ""
         if command == "emergency":
-            view = spaces.view(Actor(person.id, "sms"), person.id)
-            e = view.emergency
+            e = spaces.view(actor, subject.id).emergency
+            values = dict(samu=_state(e.samu), bg=_state(e.break_glass), m=_("shown") if e.masked else _("hidden"))
+            if other:
+                return _("Relais: for %(name)s, SAMU: %(samu)s. Break-glass: %(bg)s. Hidden documents in an "
+                         "emergency: %(m)s.", name=_short(subject), **values)
             return _("Relais: SAMU: %(samu)s. Break-glass: %(bg)s. Hidden documents in an emergency: %(m)s. "
-                     "To change, send e.g. SAMU OFF or BREAKGLASS ON.", samu=_state(e.samu), bg=_state(e.break_glass),
-                     m=_("shown") if e.masked else _("hidden"))
+                     "To change, send e.g. SAMU OFF or BREAKGLASS ON.", **values)
+        if command == "helpers":
+            return helpers_text(actor, subject)
         if command in ("stop", "start"):
+            if other:
+                return _("Relais: STOP and START are for your own messages only. Nothing was changed.")
             person.notifications_enabled = command == "start"
             db.session.commit()
             return _("Relais: you will get a message at each access again.") if command == "start" else \
                 _("Relais: you will no longer get a message at each access. To start again, send START.")
         if command in STATE_CHANGES:
-            return request_change(person, phone, command, args, digits)
+            return request_change(person, subject, phone, command, args, digits)
+    except NotAuthorized as exc:
+        return refusal(exc.reason)
     return help_text()
+
+
+def _short(person: Person) -> str:
+    return messages.gsm7(f"{person.given_name} {person.family_name}")[:30]
+
+
+def _named(person: Person, words: list[str]) -> tuple[Person | None, str]:
+    """The person named after POUR / FOR: by first name or by number in the list, among those represented today."""
+    represented = mandates.represented_by(person.id)
+    if not represented:
+        return None, _("Relais: you do not act for anyone on Relais. For help, call 34 22.")
+    listing = ", ".join(f"{i + 1} {messages.gsm7(r.given_name)}" for i, r in enumerate(represented))
+    if not words:
+        return None, _("Relais: you act for: %(list)s. Send e.g. FOR %(name)s HISTORY.", list=listing,
+                       name=fold(represented[0].given_name).upper())
+    who = words[0]
+    matches = [r for i, r in enumerate(represented)
+               if who == str(i + 1) or who == fold(r.given_name).split()[0].replace("-", " ").split()[0]]
+    if len(matches) != 1:
+        audit_refusal(person)
+        return None, _("Relais: we did not find this name among the people you act for: %(list)s. "
+                       "Nothing was changed.", list=listing)
+    return db.session.get(Person, matches[0].person_id), ""
+
+
+def audit_refusal(person: Person) -> None:
+    from app import audit
+    audit.append(audit.who(person.id), None, "refused.act_for", "sms", reason="name")
+    db.session.commit()
+
+
+def refusal(reason: str) -> str:
+    if reason == "helper_limit":
+        return _("Relais: a trusted helper cannot do this. Nothing was changed.")
+    if reason == "minor_alone":
+        return _("Relais: a legal representative must do this. Nothing was changed.")
+    return _("Relais: you cannot do this for this person. Nothing was changed.")
+
+
+def help_for() -> str:
+    return _("Relais: for someone you act for, send FOR, the first name, then HISTORY, EMERGENCY, SAMU ON/OFF, "
+             "BREAKGLASS ON/OFF, OPPOSE or CLOSE.")
+
+
+def helpers_text(actor: Actor, subject: Person) -> str:
+    if spaces.view(actor, subject.id).restricted == "helper_limit":
+        raise NotAuthorized("helper_limit")
+    listed = helpers.helpers_of(subject.id)
+    if not listed:
+        return _("Relais: no trusted helper. To name one, call 34 22 or use the website.")
+    items = ", ".join(f"{i + 1} {_short(h)} {m.valid_until:%d/%m/%Y}" for i, (h, m) in enumerate(listed))
+    return _("Relais: trusted helpers: %(items)s. To remove one, send REMOVE and its number.", items=items)
 
 
 def _state(on: bool) -> str:
@@ -146,15 +222,15 @@ def _notified_event(person: Person, args: list[str]) -> int | None:
     return db.session.scalar(stmt.order_by(OutboxMessage.id.desc()).limit(1))
 
 
-def request_change(person: Person, phone: str, command: str, args: list[str], digits: str) -> str:
+def request_change(person: Person, subject: Person, phone: str, command: str, args: list[str], digits: str) -> str:
     """Check the request is possible, then send a one-time code that confirms exactly this request."""
-    params: dict = {}
-    view = spaces.view(Actor(person.id, "sms"), person.id)
+    params: dict = {"subject_id": subject.id}
+    view = spaces.view(Actor(person.id, "sms"), subject.id)
     if command in ("samu", "break_glass", "masked"):
         words = set(args)
         if not words & (ON | OFF):
             return _("Relais: add ON or OFF, e.g. SAMU OFF. Nothing was changed.")
-        params = {"setting": command, "on": bool(words & ON)}
+        params.update(setting=command, on=bool(words & ON))
         if command == "masked" and not view.emergency.masked_applies:
             return _not_possible()
         what = {("samu", True): _("allow access by the SAMU"), ("samu", False): _("refuse access by the SAMU"),
@@ -163,6 +239,8 @@ def request_change(person: Person, phone: str, command: str, args: list[str], di
                 ("masked", True): _("show hidden documents in an emergency"),
                 ("masked", False): _("keep hidden documents hidden")}[(command, params["on"])]
         command = "emergency"
+    elif command in ("oppose", "close", "reopen", "revoke") and view.restricted:
+        return refusal(view.restricted)
     elif command == "oppose":
         if "oppose" not in view.actions:
             return _("Relais: it is too late to say no; you can close your space: send CLOSE.") \
@@ -171,21 +249,31 @@ def request_change(person: Person, phone: str, command: str, args: list[str], di
     elif command == "close":
         if "close" not in view.actions:
             return _not_possible()
-        params = {"delete": bool(set(args) & DELETE)}
+        params["delete"] = bool(set(args) & DELETE)
         what = _("close your space, data deleted within 3 months") if params["delete"] else \
             _("close your space, data kept 10 years")
     elif command == "reopen":
         if "reopen" not in view.actions:
             return _not_possible()
         what = _("reopen your health space")
+    elif command == "revoke":
+        listed = helpers.helpers_of(subject.id)
+        number = "".join(a for a in args if a.isdigit())
+        if not number or not 0 < int(number) <= len(listed):
+            return _("Relais: send REMOVE and the number of the helper, e.g. REMOVE 1. To see them: HELPERS.")
+        helper, mandate = listed[int(number) - 1]
+        params["mandate_id"] = mandate.id
+        what = _("remove %(name)s as trusted helper", name=_short(helper))
     else:  # block, report
-        event_id = _notified_event(person, args)
+        event_id = _notified_event(subject, args)
         if event_id is None:
             return _("Relais: we found no access to act on. Nothing was changed.")
-        params = {"event_id": event_id}
+        params["event_id"] = event_id
         name = db.session.get(AccessEvent, event_id).professional_name
         what = (_("block %(name)s") if command == "block" else _("report the access of %(name)s")) % {
             "name": messages.gsm7(name)[:24]}
+    if subject.id != person.id:
+        what = _("%(what)s for %(name)s", what=what, name=_short(subject))
     try:
         code = one_time.issue(phone, person.id, command, params)
     except one_time.TooManyCodes:
@@ -203,15 +291,17 @@ def _not_possible() -> str:
 
 
 def _second_factor(person: Person, rest: str):
-    """What the person knows besides the SMS: the letter's code to oppose, else the date of birth."""
+    """What the person knows besides the SMS: the letter's code to oppose (the letter of the person it is
+    about: a minor's letter goes to the representative), else the sender's own date of birth."""
     def check(pending) -> bool:
         if pending.purpose == "oppose":
+            subject_id = pending.params.get("subject_id", person.id)
             try:
                 code = identifiers.normalize_provisional_code(rest)
             except InvalidIdentifier:
                 return False
             active = db.session.scalar(db.select(ProvisionalCode).where(
-                ProvisionalCode.person_id == person.id, ProvisionalCode.used_at.is_(None),
+                ProvisionalCode.person_id == subject_id, ProvisionalCode.used_at.is_(None),
                 ProvisionalCode.voided_at.is_(None), ProvisionalCode.expires_on >= clock.today())
                 .order_by(ProvisionalCode.id.desc()).limit(1))
             return verify_secret(active.code_hash if active else None, code)
@@ -229,21 +319,26 @@ def confirm(person: Person, phone: str, text: str, sid: str) -> str:
         return _("Relais: this code or the second answer is not right, or the code has expired. "
                  "Nothing was changed.")
     actor, p, key = Actor(person.id, "sms"), pending.params, f"sms:{sid}"
+    subject_id = p.get("subject_id", person.id)
     try:
         if pending.purpose == "oppose":
-            record = spaces.oppose(actor, person.id, key)
+            record = spaces.oppose(actor, subject_id, key)
         elif pending.purpose == "close":
-            record = spaces.close(actor, person.id, bool(p.get("delete")), key)
+            record = spaces.close(actor, subject_id, bool(p.get("delete")), key)
         elif pending.purpose == "reopen":
-            record = spaces.reopen(actor, person.id, key)
+            record = spaces.reopen(actor, subject_id, key)
         elif pending.purpose == "emergency":
-            record = spaces.set_emergency_access(actor, person.id, p["setting"], p["on"], key)
+            record = spaces.set_emergency_access(actor, subject_id, p["setting"], p["on"], key)
         elif pending.purpose == "block":
-            record = access.block_professional(actor, person.id, p["event_id"], key)
+            record = access.block_professional(actor, subject_id, p["event_id"], key)
+        elif pending.purpose == "revoke":
+            record = helpers.revoke_helper(actor, subject_id, p["mandate_id"], key)
         else:
-            record = access.report_access(actor, person.id, p["event_id"], key)
+            record = access.report_access(actor, subject_id, p["event_id"], key)
     except (WindowClosed, InvalidTransition, NotFound):
         return _not_possible()
+    except NotAuthorized as exc:  # the mandate ended between the code and the answer
+        return refusal(exc.reason)
     if pending.purpose == "report":
         return _("Relais: your report is recorded. Case %(ref)s. We will look into it.",
                  ref=format_reference(record.reference))

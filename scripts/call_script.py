@@ -151,7 +151,8 @@ class SampleServices:
     def __getattr__(self, name: str):
         if name.startswith("__"):
             raise AttributeError(name)
-        return lambda *args, **kwargs: self._give(name, SimpleNamespace(reference=SAMPLE_DATA["reference"]))
+        return lambda *args, **kwargs: self._give(name, SimpleNamespace(reference=SAMPLE_DATA["reference"],
+                                                                        details={"sent_by": "sms"}))
 
 
 @contextmanager
@@ -277,7 +278,9 @@ def cases() -> list[Case]:
         Case("reopen", "fait", "done", space=situation("closed")),
         Case("history_more", "il en reste", "more to hear"),
         Case("history_send", "avec un mobile", "with a mobile", data={"has_mobile": True}),
-        Case("history_send", "sans mobile", "without a mobile", data={"has_mobile": False}),
+        Case("history_send", "sans mobile", "without a mobile", data={"has_mobile": False},
+             returns={"send_history": SimpleNamespace(reference=SAMPLE_DATA["reference"],
+                                                      details={"sent_by": "letter"})}),
         Case("accept_pick", "accès 1", "access 1", typed="1"),
         Case("report", "fait", "done"),
         Case("block", "fait", "done"),

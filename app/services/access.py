@@ -208,16 +208,29 @@ def reports_for_export() -> list[tuple[AccessReport, AccessEvent]]:
 
 
 def send_history(actor: Actor, subject_id: int, idempotency_key: str | None = None):
-    """Queue the history to the holder: the last 3 accesses by SMS, or the last 50 by post without a mobile."""
+    """Queue the history: the last 3 accesses by SMS, or the last 50 by post without a mobile.
+
+    It goes to the holder, or to the representative who asked for it when they have a mobile.
+    """
+    def recipient(space) -> Person:
+        if actor.person_id not in (None, subject_id):
+            rep = db.session.get(Person, actor.person_id)
+            if rep.mobile:
+                return rep
+        return space.person
+
     def change(space, today):
-        return {"sent_by": "sms" if space.person.mobile else "letter"}
+        to = recipient(space)
+        return {"sent_by": "sms" if to.mobile else "letter", "to": "holder" if to.id == subject_id else "representative"}
 
     def after(record):
         person = db.session.get(Person, subject_id)
-        limit = 3 if person.mobile else 50
+        to = recipient(person.space)
+        limit = 3 if to.mobile else 50
         events = list(db.session.scalars(db.select(AccessEvent).where(AccessEvent.person_id == subject_id)
                                          .order_by(AccessEvent.occurred_at.desc()).limit(limit)))
-        body = messages.history_sms(person, events, record.reference) if person.mobile \
-            else messages.history_letter(person, events, record.reference)
-        outbox.queue(person, body, record.reference, channel="sms" if person.mobile else "letter")
+        about = person if to.id != subject_id else None
+        body = messages.history_sms(to, events, record.reference, about) if to.mobile \
+            else messages.history_letter(to, events, record.reference)
+        outbox.queue(to, body, record.reference, channel="sms" if to.mobile else "letter")
     return act_once(actor, subject_id, "history.sent", idempotency_key, change, after)
