@@ -4,8 +4,9 @@ from datetime import date, timedelta
 from . import clock
 from .domain.health_space import State, window_end
 from .domain.identifiers import format_code
-from .models import (AccessEvent, AccessReport, ActionRecord, BlockedProfessional, HealthSpace, OutboxMessage,
-                     ProvisionalCode, db)
+from .domain.mandates import HELPER
+from .models import (AccessEvent, AccessReport, ActionRecord, BlockedProfessional, HealthSpace, Mandate,
+                     OutboxMessage, ProvisionalCode, db)
 from .services import Actor, access, identity, spaces, transaction
 from .services.identity import Enrolment, find_person_by_nir, rules
 
@@ -16,7 +17,7 @@ PEOPLE = [
     ("189071305512376", "80987654321", "Benali", "Karim", date(1989, 7, 21), "+33698765432", "karim@example.org",
      "fr", 60, "K7XM2RC9F4HA", "space active, 30 accesses in the history"),
     ("274112A00401768", "81122334455", "Durand", "Sophie", date(1974, 11, 3), "+33611223344", None, "fr", 90,
-     "H5A8CK3MX2RF", "space closed, deletion asked: can reopen"),
+     "H5A8CK3MX2RF", "space closed, deletion asked: can reopen; Jeanne's trusted helper"),
     ("158016912345639", "80555666777", "Leroy", "Paul", date(1958, 1, 30), None, "paul@example.org", "en", 41,
      "FM4X7AC2K9RH", "English; window open, last day tomorrow"),
     ("213057505601783", "80444555666", "Benali", "Léa", date(2013, 5, 14), None, None, "fr", 10,
@@ -24,6 +25,8 @@ PEOPLE = [
 ]
 # Karim Benali is Léa's parent: identifying as Karim offers to act for her.
 MANDATES = [("189071305512376", "213057505601783", "parent")]
+# Sophie Durand is Jeanne Martin's trusted helper (named by Jeanne): history and emergency settings only.
+HELPERS = [("274112A00401768", "240037511200567")]
 
 PROFESSIONALS = [
     ("Dr Claire Petit", "Médecin généraliste", "Cabinet du Parc, Lyon", "10101234567"),
@@ -58,6 +61,15 @@ def load(codes_out: str | None = None) -> list[str]:
     for representative, represented, kind in MANDATES:
         from .services.mandates import import_mandate
         import_mandate(representative, represented, kind, today - timedelta(days=365), None)
+    for helper_nir, holder_nir in HELPERS:
+        helper, holder = find_person_by_nir(helper_nir), find_person_by_nir(holder_nir)
+        with transaction():  # as if named a month ago, for the year
+            db.session.execute(db.delete(Mandate).where(Mandate.representative_id == helper.id,
+                                                        Mandate.represented_id == holder.id,
+                                                        Mandate.kind == HELPER))
+            db.session.add(Mandate(representative_id=helper.id, represented_id=holder.id, kind=HELPER,
+                                   valid_from=today - timedelta(days=30), valid_until=today + timedelta(days=335),
+                                   created_at=clock.now()))
     if codes_out:
         with open(codes_out, "w", encoding="utf-8") as out:
             out.write("nir,provisional_code\n" + "".join(f"{p[0]},{p[9].replace('-', '')}\n" for p in PEOPLE))
