@@ -5,11 +5,11 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test install system-deps i18n test-sqlite test-postgres
+.PHONY: run test install system-deps i18n test-sqlite test-postgres audit
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet --upgrade pip setuptools
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
@@ -35,4 +35,8 @@ test-sqlite: install system-deps
 test-postgres: install system-deps
 	scripts/with-postgres.sh $(BIN)/python -m pytest -m "not browser"
 
-test: test-sqlite test-postgres
+# No known vulnerability in any installed package (pip-audit), no high finding in our code (bandit).
+audit: install
+	$(BIN)/python scripts/audit.py
+
+test: test-sqlite test-postgres audit
