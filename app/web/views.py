@@ -399,6 +399,8 @@ def helper_new():
 @signed_in
 def helper_remove(mandate_id):
     view = spaces.view(g.actor, g.subject_id)
+    if view.restricted == "helper_limit":
+        raise NotAuthorized("helper_limit")
     current = {m.id: h for h, m in helpers.helpers_of(g.subject_id)}
     if mandate_id not in current:
         abort(404)

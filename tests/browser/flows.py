@@ -7,7 +7,7 @@ walk itself expects (the right page, the error summary shown, no server error) f
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Callable
 
 WRONG_CODE = "AAAA-AAAA-AAAA"  # a well-formed letter code that is nobody's
@@ -126,6 +126,16 @@ class People:
                                       locked_until=now + timedelta(hours=24)))
             db.session.commit()
 
+    def new_code(self, holder):
+        """A new letter code for someone who already used theirs, as if they had asked for one."""
+        from app import clock
+        from app.models import db
+        from app.services import identity
+        with self.app.app_context():
+            holder.code = identity._issue_code(identity.find_person_by_nir(holder.nir), clock.today())
+            db.session.commit()
+        return holder
+
 
 # --- the flows --------------------------------------------------------------------------------------
 
@@ -238,4 +248,54 @@ def walk_settings(w: Walk, people: People) -> None:
     people.idle(minutes=0)
 
 
-FLOWS = {"public": walk_public, "oppose": walk_oppose, "history": walk_history, "settings": walk_settings}
+def walk_helpers(w: Walk, people: People) -> None:
+    """Trusted helpers: the holder names them (slips, a plain refusal, the most allowed), one of them acts for the
+    holder within a helper's limits, then the holder removes them."""
+    holder = people.enrol(days_ago=60, given_name="Marcel", family_name="Petit", birth_date=date(1940, 2, 2))
+    helpers = [people.enrol(days_ago=60, given_name="Nadia", family_name=f"Benali-Laurent {i}",
+                            birth_date=date(1970 + i, 5, 5)) for i in range(4)]
+    born = [h.birth_date.strftime("%d/%m/%Y") for h in helpers]
+    w.go("/identify?next=helpers_page").submit(holder.form()).at("/helpers").sees(".entry", 0)
+    w.click("main a[href='/helpers/new']").at("/helpers/new").sees("input[type=radio]", 3)
+    w.submit().has_errors(fields=2).sees("#months-error")            # nothing typed: three errors
+    w.submit({"nir": "189071305512377", "birth_date": "31/02/1975"}).has_errors(fields=2)  # wrong key, no such day
+    w.page.check("#months-6")
+    w.submit({"nir": helpers[0].nir, "birth_date": "06/05/1970"}).has_errors(fields=0)  # nobody: one plain answer
+    w.submit({"birth_date": born[0]}).has_receipt()
+    w.go("/helpers").sees(".entry", 1)
+    for helper, day in zip(helpers[1:3], born[1:3]):
+        w.go("/helpers/new")
+        w.page.check("#months-3")
+        w.submit({"nir": helper.nir, "birth_date": day}).has_receipt()
+    w.go("/helpers").sees(".entry", 3).sees("main a[href='/helpers/new']", 0)   # the most allowed
+    w.go("/helpers/new")
+    w.page.check("#months-12")
+    w.submit({"nir": helpers[3].nir, "birth_date": born[3]}).has_errors(fields=0)  # a 4th: refused plainly
+    w.go("/helpers").click(".entry a[href$='/remove']")               # the confirmation, then cancel
+    w.click("main a.button.secondary").at("/helpers")
+    w.click("header form button").at("/signed-out")
+
+    w.go("/identify").submit(helpers[0].form()).at("/acting-for")    # the helper: whom for?
+    w.click("main form button").at("/acting-for").has_errors(fields=0)
+    w.page.check(f"#person-{holder.person_id}")
+    w.click("main form button").at("/space").sees("main .notice.acting")
+    w.sees("main a[href='/close']", 0).sees("main a[href='/helpers']", 0)
+    w.go("/history").sees("main .notice.acting")
+    w.go("/history/activity").sees(".entry", 3)
+    w.go("/emergency").click("a[href='/emergency/break_glass/off']")
+    w.click("main form button").has_receipt().sees("main .notice.acting")
+    w.go("/close").at("/space").sees(".notice[role=status]")         # not for a helper: said plainly
+    w.go("/helpers").at("/space").sees(".notice[role=status]")
+    w.go("/space").click("main .notice.acting a").at("/acting-for")  # «Change»
+    w.click("header form button").at("/signed-out")
+
+    people.new_code(holder)                                          # the holder, back, removes the helper
+    w.go("/identify?next=helpers_page").submit(holder.form()).at("/helpers").sees(".entry", 3)
+    w.click(".entry a[href$='/remove']")
+    w.click("main form button").has_receipt()
+    w.go("/helpers").sees(".entry", 2)
+    w.go("/history/activity").sees(".entry", 5)
+
+
+FLOWS = {"public": walk_public, "oppose": walk_oppose, "history": walk_history, "settings": walk_settings,
+         "helpers": walk_helpers}

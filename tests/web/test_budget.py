@@ -78,6 +78,44 @@ def _walk(app, enrol, lang) -> User:
     u.submit(chooser, {"person": str(child.person_id)})               # the child's space, with the banner
     u.get("/emergency")
     u.get("/history/activity")
+    u.submit(u.get("/space"), form_index=0)                           # sign out
+
+    holder = enrol(days_ago=60, given_name="Marie-Christine", family_name="Delacroix-Fontaine")  # trusted helpers
+    helpers = [enrol(days_ago=60, birth_date=date(1970 + i, 5, 5), given_name="Jean-Baptiste",
+                     family_name=f"Castelnau-Montmirail {i}") for i in range(4)]
+    u.identify(holder)
+    u.get("/helpers")                                                 # none yet
+    form = u.get("/helpers/new")
+    u.submit(form, {})                                                # three empty fields
+    u.submit(form, {"nir": "189071305512377", "birth_date": "xx", "months": "24"})  # a slip in each
+    u.submit(form, {"nir": helpers[0].nir, "birth_date": "06/05/1970", "months": "6"})  # nobody: one plain answer
+    u.submit(form, {"nir": helpers[0].nir, "birth_date": "05/05/1970", "months": "12"})  # named -> receipt
+    listed = u.get("/helpers")                                        # one helper
+    for helper in helpers[1:3]:
+        u.submit(u.get("/helpers/new"), {"nir": helper.nir, "birth_date": helper.birth_date.strftime("%d/%m/%Y"),
+                                         "months": "3"})
+    u.get("/helpers")                                                 # three: the most allowed
+    u.submit(u.get("/helpers/new"), {"nir": helpers[3].nir, "months": "3",
+                                     "birth_date": helpers[3].birth_date.strftime("%d/%m/%Y")})  # a 4th: refused
+    removal = u.get(listed.soup.select(".entry a")[0]["href"])        # remove: the confirmation
+
+    h = new_user()                                                    # the first helper, acting for the holder
+    chooser = h.identify(helpers[0])
+    h.submit(chooser, {})                                             # no choice: error
+    h.submit(chooser, {"person": str(holder.person_id)})              # the holder's space, as a helper sees it
+    h.get("/history")
+    h.get("/history/activity")
+    h.get("/emergency")
+    h.submit(h.get("/emergency/break_glass/off"))                     # receipt, done for the holder
+    h.get("/close")                                                   # refused plainly
+    h.get("/helpers")                                                 # refused plainly
+    h.get("/acting-for")
+
+    u.submit(removal)                                                 # removed -> receipt
+    u.get("/helpers")
+    u.get("/history/activity")                                        # «X, on behalf of Y»
+    h.get("/space")                                                   # the helper falls back to themselves
+    u.pages.extend(h.pages)
     return u
 
 
