@@ -101,6 +101,9 @@ def end_expired(as_of: date) -> int:
         if as_of < m.valid_from or rules.is_current(facts, as_of, majority):
             continue
         with transaction():
+            m = db.session.get(Mandate, m.id, with_for_update=True, populate_existing=True)
+            if m.ended_at is not None:  # ended meanwhile by the same job on another machine
+                continue
             m.ended_at, m.end_reason = clock.now(), "expired"
             reference = new_reference()
             audit.append("system", audit.who(person.id), "mandate.ended", "job", mandate=m.id, kind=m.kind,

@@ -231,12 +231,15 @@ def run_jobs(as_of: date) -> dict[str, int]:
             key = f"reminder:{person_id}:{days}"
             if _existing(key) is not None:
                 continue
-            with transaction():
-                space = db.session.get(HealthSpace, person_id)
-                record = _receipt(SYSTEM, person_id, "reminder.sent", key, days=days)
-                outbox.queue(space.person, messages.reminder(space.person, space.window_ends_on, record.reference),
-                             record.reference)
+            try:
+                with transaction():
+                    space = db.session.get(HealthSpace, person_id)
+                    record = _receipt(SYSTEM, person_id, "reminder.sent", key, days=days)
+                    outbox.queue(space.person, messages.reminder(space.person, space.window_ends_on,
+                                                                 record.reference), record.reference)
                 counts["reminders"] += 1
+            except IntegrityError:  # the same job on another machine sent it first: once is enough
+                continue
     due = db.session.scalars(db.select(HealthSpace.person_id).where(
         HealthSpace.state == hs.State.NOTIFIED, HealthSpace.window_ends_on < as_of)).all()
     for person_id in due:
