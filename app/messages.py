@@ -78,7 +78,7 @@ def _cut(value: str, width: int) -> str:
     return head.rstrip(" ,;:-")
 
 
-def _fit(render) -> str:
+def fit(render) -> str:
     """Shorten the free text (the reason first, then names) until the SMS fits one 160-character segment."""
     for name_width, text_width in ((60, 80), (40, 60), (40, 40), (40, 28), (32, 20), (26, 14), (20, 10), (14, 6),
                                    (10, 0)):
@@ -96,19 +96,19 @@ def access_notice(person, event, reference: str) -> str:
         granted = event.decision == "granted"
         if event.mode == "normal":
             if granted:
-                return _fit(lambda f: _("Relais: %(name)s (%(profession)s) opened your health space on %(when)s. "
+                return fit(lambda f: _("Relais: %(name)s (%(profession)s) opened your health space on %(when)s. "
                                         "Not known to you? Reply REPORT. To block: BLOCK. Ref %(ref)s",
                                         name=f(event.professional_name), profession=f(event.profession, "text"),
                                         when=when, ref=ref))
-            return _fit(lambda f: _("Relais: %(name)s (%(profession)s) was refused access to your health space on "
+            return fit(lambda f: _("Relais: %(name)s (%(profession)s) was refused access to your health space on "
                                     "%(when)s, as you chose. Ref %(ref)s", name=f(event.professional_name),
                                     profession=f(event.profession, "text"), when=when, ref=ref))
         mode = "SAMU" if event.mode == "samu" else _("break-glass")
         if granted:
-            return _fit(lambda f: _("Relais: EMERGENCY access (%(mode)s) by %(name)s on %(when)s, reason: %(reason)s. "
+            return fit(lambda f: _("Relais: EMERGENCY access (%(mode)s) by %(name)s on %(when)s, reason: %(reason)s. "
                                     "Not you? Reply REPORT or BLOCK. Ref %(ref)s", mode=mode, name=f(event.professional_name),
                                     when=when, reason=f(event.reason, "text"), ref=ref))
-        return _fit(lambda f: _("Relais: EMERGENCY access (%(mode)s) by %(name)s on %(when)s was refused, as you "
+        return fit(lambda f: _("Relais: EMERGENCY access (%(mode)s) by %(name)s on %(when)s was refused, as you "
                                 "chose. Ref %(ref)s", mode=mode, name=f(event.professional_name), when=when, ref=ref))
 
 
@@ -162,21 +162,21 @@ def _name(person) -> str:
 def done_for(representative, person, action: str, reference: str) -> str:
     """The receipt a representative gets by SMS for what they did on the web or by phone for someone."""
     with force_locale(representative.language):
-        return _fit(lambda f: _("Relais: done for %(name)s: %(what)s. Ref %(ref)s", name=f(_name(person)),
+        return fit(lambda f: _("Relais: done for %(name)s: %(what)s. Ref %(ref)s", name=f(_name(person)),
                                 what=action_text(action), ref=format_reference(reference)))
 
 
 def done_on_behalf(person, representative, action: str, when, reference: str) -> str:
     """A represented adult is told what was done for them, by whom and when."""
     with force_locale(person.language):
-        return _fit(lambda f: _("Relais: %(name)s acted for you on %(when)s: %(what)s. Questions: call 34 22. "
+        return fit(lambda f: _("Relais: %(name)s acted for you on %(when)s: %(what)s. Questions: call 34 22. "
                                 "Ref %(ref)s", name=f(_name(representative)), when=format_datetime(when, "dd/MM HH:mm"),
                                 what=action_text(action), ref=format_reference(reference)))
 
 
 def helper_named(helper, holder, until, reference: str) -> str:
     with force_locale(helper.language):
-        return _fit(lambda f: _("Relais: %(name)s named you trusted helper until %(date)s. You can hear their "
+        return fit(lambda f: _("Relais: %(name)s named you trusted helper until %(date)s. You can hear their "
                                 "history and set their emergency access at 34 22. Ref %(ref)s",
                                 name=f(_name(holder)), date=until.strftime("%d/%m/%Y"),
                                 ref=format_reference(reference)))
@@ -184,14 +184,14 @@ def helper_named(helper, holder, until, reference: str) -> str:
 
 def helper_revoked(helper, holder, reference: str) -> str:
     with force_locale(helper.language):
-        return _fit(lambda f: _("Relais: %(name)s ended your role of trusted helper. You can no longer act for "
+        return fit(lambda f: _("Relais: %(name)s ended your role of trusted helper. You can no longer act for "
                                 "them. Ref %(ref)s", name=f(_name(holder)), ref=format_reference(reference)))
 
 
 def mandate_ended(representative, person, on, reference: str) -> str:
     """To the representative whose mandate has ended."""
     with force_locale(representative.language):
-        return _fit(lambda f: _("Relais: since %(date)s you can no longer act for %(name)s on Relais: your "
+        return fit(lambda f: _("Relais: since %(date)s you can no longer act for %(name)s on Relais: your "
                                 "mandate has ended. Ref %(ref)s", name=f(_name(person)), date=on.strftime("%d/%m/%Y"),
                                 ref=format_reference(reference)))
 
@@ -199,6 +199,6 @@ def mandate_ended(representative, person, on, reference: str) -> str:
 def mandate_ended_for(person, representative, on, reference: str) -> str:
     """To the person who was represented: who can no longer act for them."""
     with force_locale(person.language):
-        return _fit(lambda f: _("Relais: since %(date)s %(name)s can no longer act for you on Relais. "
+        return fit(lambda f: _("Relais: since %(date)s %(name)s can no longer act for you on Relais. "
                                 "Ref %(ref)s", name=f(_name(representative)), date=on.strftime("%d/%m/%Y"),
                                 ref=format_reference(reference)))

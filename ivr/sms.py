@@ -160,17 +160,18 @@ def _named(person: Person, words: list[str]) -> tuple[Person | None, str]:
     represented = mandates.represented_by(person.id)
     if not represented:
         return None, _("Relais: you do not act for anyone on Relais. For help, call 34 22.")
-    listing = ", ".join(f"{i + 1} {messages.gsm7(r.given_name)}" for i, r in enumerate(represented))
+    def listing(f) -> str:
+        return ", ".join(f"{i + 1} {f(r.given_name)}" for i, r in enumerate(represented))
     if not words:
-        return None, _("Relais: you act for: %(list)s. Send e.g. FOR %(name)s HISTORY.", list=listing,
-                       name=fold(represented[0].given_name).upper())
+        return None, messages.fit(lambda f: _("Relais: you act for: %(list)s. Send e.g. FOR %(name)s HISTORY.",
+                                              list=listing(f), name=f(fold(represented[0].given_name).upper())))
     who = words[0]
     matches = [r for i, r in enumerate(represented)
                if who == str(i + 1) or who == fold(r.given_name).split()[0].replace("-", " ").split()[0]]
     if len(matches) != 1:
         audit_refusal(person)
-        return None, _("Relais: we did not find this name among the people you act for: %(list)s. "
-                       "Nothing was changed.", list=listing)
+        return None, messages.fit(lambda f: _("Relais: we did not find this name among the people you act for: "
+                                              "%(list)s. Nothing was changed.", list=listing(f)))
     return db.session.get(Person, matches[0].person_id), ""
 
 
@@ -199,8 +200,9 @@ def helpers_text(actor: Actor, subject: Person) -> str:
     listed = helpers.helpers_of(subject.id)
     if not listed:
         return _("Relais: no trusted helper. To name one, call 34 22 or use the website.")
-    items = ", ".join(f"{i + 1} {_short(h)} {m.valid_until:%d/%m/%Y}" for i, (h, m) in enumerate(listed))
-    return _("Relais: trusted helpers: %(items)s. To remove one, send REMOVE and its number.", items=items)
+    return messages.fit(lambda f: _(
+        "Relais: trusted helpers: %(items)s. To remove one, send REMOVE and its number.",
+        items=", ".join(f"{i + 1} {f(_short(h))} {m.valid_until:%d/%m/%y}" for i, (h, m) in enumerate(listed))))
 
 
 def _state(on: bool) -> str:
@@ -272,18 +274,20 @@ def request_change(person: Person, subject: Person, phone: str, command: str, ar
         name = db.session.get(AccessEvent, event_id).professional_name
         what = (_("block %(name)s") if command == "block" else _("report the access of %(name)s")) % {
             "name": messages.gsm7(name)[:24]}
-    if subject.id != person.id:
-        what = _("%(what)s for %(name)s", what=what, name=_short(subject))
     try:
         code = one_time.issue(phone, person.id, command, params)
     except one_time.TooManyCodes:
         return _("Relais: too many codes were asked. Try again later, or call 34 22. Nothing was changed.")
+
+    def what_for(f) -> str:  # the person's name shortened, if need be, so the SMS stays one segment
+        return what if subject.id == person.id else _("%(what)s for %(name)s", what=what, name=f(_short(subject)))
     if command == "oppose":
-        return _("Relais: code %(code)s to %(what)s. Reply %(code)s then the code of your letter. "
-                 "Valid 10 min. Never give it to anyone.", code=code, what=what)
+        return messages.fit(lambda f: _("Relais: code %(code)s to %(what)s. Reply %(code)s then the code of your "
+                                        "letter. Valid 10 min. Never give it to anyone.", code=code, what=what_for(f)))
     # SMS alone is a weak factor: the date of birth is asked too, and the message says so.
-    return _("Relais: code %(code)s to %(what)s. Reply %(code)s then your date of birth (DDMMYYYY). "
-             "Valid 10 min. Never give it to anyone.", code=code, what=what)
+    return messages.fit(lambda f: _("Relais: code %(code)s to %(what)s. Reply %(code)s then your date of birth "
+                                    "(DDMMYYYY). Valid 10 min. Never give it to anyone.", code=code,
+                                    what=what_for(f)))
 
 
 def _not_possible() -> str:

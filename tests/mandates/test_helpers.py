@@ -22,8 +22,8 @@ def _messages_to(person_id):
 
 
 def test_a_helper_reads_blocks_and_sets_emergency_but_never_opposes_or_closes(enrol, app):
-    holder = enrol(given_name="Marcel", family_name="Petit", birth_date=date(1940, 2, 2), days_ago=60)
-    helper = enrol(given_name="Nadia", family_name="Benali", birth_date=date(1975, 5, 5))
+    holder = enrol(given_name="Marcel", family_name="Petit", birth_date=date(1940, 2, 2), days_ago=60, language="en")
+    helper = enrol(given_name="Nadia", family_name="Benali", birth_date=date(1975, 5, 5), language="en")
     record = _name(holder, helper)
     assert record.action == "helper.named" and record.details["until"] == (clock.today() + timedelta(days=365)).isoformat()
     assert "Marcel Petit named you trusted helper" in _messages_to(helper.person_id)[-1]
@@ -87,8 +87,8 @@ def test_three_helpers_a_person_five_people_a_helper(enrol):
 
 
 def test_at_most_a_year_revocable_at_once_and_ended_by_the_job(enrol):
-    holder = enrol(given_name="Marcel", family_name="Petit")
-    helper = enrol(given_name="Nadia", family_name="Benali")
+    holder = enrol(given_name="Marcel", family_name="Petit", language="en")
+    helper = enrol(given_name="Nadia", family_name="Benali", language="en")
     record = _name(holder, helper, until=clock.today() + timedelta(days=900))
     assert record.details["until"] == (clock.today() + timedelta(days=365)).isoformat()
     mandate_id = record.details["mandate"]
@@ -106,8 +106,8 @@ def test_at_most_a_year_revocable_at_once_and_ended_by_the_job(enrol):
 
 
 def test_a_guardian_closes_for_an_adult_who_is_told(app, enrol, tmp_path):
-    guardian = enrol(given_name="Sophie", family_name="Durand", birth_date=date(1972, 1, 1))
-    father = enrol(given_name="André", family_name="Durand", birth_date=date(1938, 1, 1), days_ago=60)
+    guardian = enrol(given_name="Sophie", family_name="Durand", birth_date=date(1972, 1, 1), language="en")
+    father = enrol(given_name="André", family_name="Durand", birth_date=date(1938, 1, 1), days_ago=60, language="en")
     path = tmp_path / "m.csv"
     path.write_text("representative_nir,represented_nir,kind,valid_from,valid_until\n"
                     f"{guardian.nir},{father.nir},tutelle,{clock.today().isoformat()},\n", encoding="utf-8")

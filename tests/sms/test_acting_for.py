@@ -93,10 +93,30 @@ def test_the_holder_lists_and_removes_a_helper_by_sms(app, texter, enrol):
     assert "no trusted helper" in fits(phone.send("HELPERS"))
     with app.app_context():
         helpers.name_helper(Actor(holder.person_id, "web"), holder.person_id, helper.nir, helper.birth_date)
-    assert re.search(r"1 Nadia Benali \d\d/\d\d/\d{4}", fits(phone.send("helpers")))
+    assert re.search(r"1 Nadia Benali \d\d/\d\d/\d\d\b", fits(phone.send("helpers")))
     assert "REMOVE 1" in fits(phone.send("REMOVE 7"))
     code = OTP.search(fits(phone.send("REMOVE 1"))).group(1)
     assert "done" in phone.send(f"{code} 02021940").lower()
     with app.app_context():
         assert db.session.scalars(db.select(Mandate)).one().end_reason == "revoked"
     assert "do not act for anyone" in texter(HELPER_PHONE).send("FOR MARCEL HISTORY")
+
+
+def test_long_names_still_fit_one_sms_in_both_languages(app, texter, enrol, tmp_path):
+    for language, phone in (("fr", "+33644444444"), ("en", "+33655555555")):
+        holder = enrol(language=language, phone=phone, given_name="Marie-Christine-Alexandrine",
+                       family_name="de La Rochefoucauld-Montmorency", birth_date=date(1940, 2, 2), days_ago=60)
+        rep = enrol(phone=PARENT_PHONE if language == "fr" else HELPER_PHONE, language=language,
+                    given_name="Jean-Baptiste-Emmanuel", family_name="Vanderstraeten-Oosterhout")
+        _mandate(app, tmp_path, rep, holder, kind="tutelle")
+        with app.app_context():
+            for h in [enrol(given_name="Bérénice-Apolline-Victoire", family_name="Castelnau-Magnoac-Lestrade")
+                      for _ in range(3)]:
+                helpers.name_helper(Actor(holder.person_id, "web"), holder.person_id, h.nir, h.birth_date)
+        me, them = texter(phone), texter(PARENT_PHONE if language == "fr" else HELPER_PHONE)
+        for answer in (me.send("AIDANTS" if language == "fr" else "HELPERS"), them.send("POUR" if language == "fr" else "FOR"),
+                       them.send("POUR XAVIER HISTORIQUE" if language == "fr" else "FOR XAVIER HISTORY"),
+                       them.send("POUR 1 SAMU OFF" if language == "fr" else "FOR 1 SAMU OFF"),
+                       me.send("RETIRER 1" if language == "fr" else "REMOVE 1")):
+            fits(answer)
+            assert OTP.search(answer) or "1 " in answer
