@@ -66,10 +66,22 @@ def _deliver(msg: OutboxMessage, client) -> str | None:
     return None
 
 
+# A claim is a lease: a worker that dies while sending leaves its message "sending"; once the lease is over,
+# another worker takes it again (at least once: a carrier that had accepted it may then get it twice).
+LEASE = timedelta(minutes=15)
+
+
+def _claimable(now):
+    return db.or_(OutboxMessage.status == "queued",
+                  db.and_(OutboxMessage.status == "sending", OutboxMessage.next_attempt_at <= now))
+
+
 def _claim(message_id: int) -> bool:
     """Take one message for this worker: a conditional update only one worker can win, on any database."""
+    now = clock.now()
     result = db.session.execute(db.update(OutboxMessage).where(
-        OutboxMessage.id == message_id, OutboxMessage.status == "queued").values(status="sending"))
+        OutboxMessage.id == message_id, OutboxMessage.next_attempt_at <= now, _claimable(now))
+        .values(status="sending", next_attempt_at=now + LEASE))
     db.session.commit()
     return result.rowcount == 1
 
@@ -82,9 +94,10 @@ def send_due(limit: int = 100) -> int:
     c = current_app.config
     client = _twilio_client() if c["TWILIO_ACCOUNT_SID"] and c["TWILIO_AUTH_TOKEN"] else None
     sent = 0
+    now = clock.now()
     due = db.session.scalars(db.select(OutboxMessage.id).where(
-        OutboxMessage.status == "queued", OutboxMessage.channel != "letter",
-        OutboxMessage.next_attempt_at <= clock.now()).order_by(OutboxMessage.id).limit(limit)).all()
+        _claimable(now), OutboxMessage.channel != "letter",
+        OutboxMessage.next_attempt_at <= now).order_by(OutboxMessage.id).limit(limit)).all()
     for message_id in due:
         if not _claim(message_id):
             continue
