@@ -27,13 +27,22 @@ def register(app: Flask) -> None:
     app.cli.add_command(mandates_group)
 
 
+NOT_UTF8 = {"row": "is not UTF-8 text: save the file as UTF-8 and import it again"}
+
+
+def _undecodable(*values) -> bool:
+    """Bytes that are not UTF-8 arrive as lone surrogates (errors="surrogateescape"): that row is refused."""
+    return any(isinstance(v, str) and any("\udc80" <= c <= "\udcff" for c in v)
+               for value in values for v in (value if isinstance(value, list) else [value]))
+
+
 def _say_errors(line: int, errors: dict[str, str]) -> None:
     for field, message in errors.items():
         click.echo(f"line {line}: {field}: {message}", err=True)
 
 
 @click.command("enrol")
-@click.argument("batch", type=click.File("r", encoding="utf-8-sig"))
+@click.argument("batch", type=click.File("r", encoding="utf-8-sig", errors="surrogateescape"))
 @click.option("--codes-out", required=True, type=click.Path(dir_okay=False, writable=True),
               help="CSV file that receives nir,provisional_code for each row imported")
 @with_appcontext
@@ -51,6 +60,8 @@ def enrol_command(batch, codes_out):
         for row in reader:
             line = reader.line_num
             try:
+                if _undecodable(*row.values()):
+                    raise RowErrors(NOT_UTF8)
                 enrolment = enrolment_from_row(row, clock.today())
                 if enrolment.nir in seen:
                     raise RowErrors({"nir": "appears twice in this batch"})
@@ -76,7 +87,7 @@ def access_events():
 
 
 @access_events.command("import")
-@click.argument("events", type=click.File("r", encoding="utf-8"))
+@click.argument("events", type=click.File("r", encoding="utf-8", errors="surrogateescape"))
 def import_events(events):
     """Import EVENTS.jsonl: one JSON object per line; prints each decision, reports bad lines."""
     rejected = 0
@@ -84,6 +95,8 @@ def import_events(events):
         if not text.strip():
             continue
         try:
+            if _undecodable(text):
+                raise RowErrors(NOT_UTF8)
             try:
                 data = json.loads(text)
             except json.JSONDecodeError:
@@ -202,7 +215,7 @@ def mandates_group():
 
 
 @mandates_group.command("import")
-@click.argument("path", type=click.File("r", encoding="utf-8-sig"))
+@click.argument("path", type=click.File("r", encoding="utf-8-sig", errors="surrogateescape"))
 def mandates_import(path):
     """Import MANDATES.csv; bad rows are reported by line and nothing of them is stored."""
     from .domain.errors import InvalidIdentifier
@@ -216,6 +229,10 @@ def mandates_import(path):
     imported = rejected = 0
     for row in reader:
         errors, values = {}, {}
+        if _undecodable(*row.values()):
+            _say_errors(reader.line_num, NOT_UTF8)
+            rejected += 1
+            continue
         for field in ("representative_nir", "represented_nir"):
             try:
                 values[field] = normalize_nir((row.get(field) or "").strip())

@@ -16,7 +16,7 @@ from app.services.crypto import lookup, verify_secret
 from app.services.validation import normalize_phone
 
 from .speech import fold
-from .twilio_auth import validate_twilio_request
+from .twilio_auth import form_value, sid as twilio_id, validate_twilio_request
 
 bp = Blueprint("sms", __name__, url_prefix="/ivr")
 
@@ -63,18 +63,18 @@ def _person(phone: str | None) -> Person | None:
 @bp.post("/sms")
 @validate_twilio_request
 def sms():
-    sid = request.form.get("MessageSid") or request.form.get("SmsSid") or ""
-    if not sid or len(sid) > 64:
+    sid = twilio_id("MessageSid") or twilio_id("SmsSid")
+    if not sid:
         return Response(reply(""), mimetype="text/xml"), 400
     seen = db.session.get(InboundMessage, sid)
     if seen is not None:  # Twilio retried: the same answer, nothing done twice
         return Response(seen.reply, mimetype="text/xml")
     try:
-        phone = normalize_phone(request.form.get("From", ""))
+        phone = normalize_phone(form_value("From"))
     except ValueError:
         phone = None
     person = _person(phone)
-    text = " ".join(fold(request.form.get("Body", "")).replace("-", " ").split())[:320]
+    text = " ".join(fold(form_value("Body")).replace("-", " ").split())[:320]
     answer = handle(person, phone, text, sid)
     twiml = reply(answer)
     db.session.add(InboundMessage(message_sid=sid, from_lookup=lookup("phone", phone) if phone else None,

@@ -1,4 +1,5 @@
 """Every Twilio webhook proves it comes from Twilio: X-Twilio-Signature checked with RequestValidator."""
+import re
 from functools import wraps
 
 from flask import abort, current_app, request
@@ -24,3 +25,14 @@ def validate_twilio_request(view):
             abort(403)
         return view(*args, **kwargs)
     return wrapper
+
+
+def form_value(name: str) -> str:
+    """A webhook parameter as text, without NUL characters (never sent by Twilio; refused by PostgreSQL)."""
+    return (request.form.get(name) or "").replace("\x00", "")
+
+
+def sid(name: str) -> str:
+    """A Twilio id parameter (CallSid, MessageSid...) as sent, or "" when it is not one."""
+    value = request.form.get(name) or ""
+    return value if re.fullmatch(r"[A-Za-z0-9]{1,64}", value) else ""

@@ -11,7 +11,7 @@ from app.models import CallState, OutboxMessage, db
 from app.services.crypto import lookup
 
 from . import script, speech
-from .twilio_auth import validate_twilio_request
+from .twilio_auth import form_value, sid as twilio_id, validate_twilio_request
 
 bp = Blueprint("ivr", __name__, url_prefix="/ivr")
 log = logging.getLogger("relais.ivr")
@@ -137,8 +137,8 @@ def _go(call: script.Call, target: str, typed: str = "") -> str:
 @bp.post("/voice")
 @validate_twilio_request
 def voice():
-    sid = request.form.get("CallSid", "")
-    if not sid or len(sid) > 64:
+    sid = twilio_id("CallSid")
+    if not sid:
         return _twiml(str(VoiceResponse())), 400
     n = request.args.get("n", type=int)
     state = db.session.get(CallState, sid, with_for_update=True)
@@ -146,7 +146,7 @@ def voice():
         # A webhook Twilio retried (or a stale one): the same answer again, nothing done twice.
         db.session.rollback()
         return _twiml(state.last_twiml)
-    caller = request.form.get("From", "")
+    caller = form_value("From")
     if state is None:
         state = CallState(call_sid=sid, step="language", seq=0, data={}, language="fr",
                           caller_lookup=lookup("phone", caller) if caller else None, created_at=clock.now())
@@ -158,8 +158,7 @@ def voice():
             step_name = "language"
         else:
             call.data["step_was"] = state.step
-            step_name = advance(call, state.step, request.form.get("Digits", "").strip(),
-                                request.form.get("SpeechResult", "").strip())
+            step_name = advance(call, state.step, form_value("Digits").strip(), form_value("SpeechResult").strip())
         twiml = render(call, step_name, state.seq + 1)
     except Exception:  # never a dead line: say sorry, change nothing, offer the menu again
         log.exception("voice step failed for call %s", sid[-6:])
@@ -192,17 +191,17 @@ RANK = {"sent": 1, "delivered": 2, "failed": 2}
 def status():
     """Call and message status callbacks: a call's end, a message's delivery."""
     now = clock.now()
-    call_sid, message_sid = request.form.get("CallSid"), request.form.get("MessageSid")
+    call_sid, message_sid = twilio_id("CallSid"), twilio_id("MessageSid")
     if message_sid:
         msg = db.session.scalar(db.select(OutboxMessage).where(OutboxMessage.provider_id == message_sid))
-        reported = DELIVERY.get(request.form.get("MessageStatus", ""))
+        reported = DELIVERY.get(form_value("MessageStatus"))
         # Callbacks may arrive out of order: a status only ever moves forward.
         if msg is not None and reported and RANK[reported] > RANK.get(msg.status, 0):
             msg.status = reported
     elif call_sid:
         state = db.session.get(CallState, call_sid)
         if state is not None:
-            state.status = (request.form.get("CallStatus") or "")[:20] or state.status
+            state.status = form_value("CallStatus")[:20] or state.status
             if state.status in ("completed", "busy", "failed", "no-answer", "canceled"):
                 state.ended_at = state.ended_at or now
                 state.data = {k: v for k, v in (state.data or {}).items() if k in ("goal",)}

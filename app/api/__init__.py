@@ -21,8 +21,11 @@ def access_events():
     if not _authorized():
         return jsonify(error="unauthorized", message="A valid bearer key is required."), 401, \
             {"WWW-Authenticate": 'Bearer realm="relais"'}
-    data = request.get_json(silent=True)
-    if data is None:
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # «[[[[…» nested beyond what the parser follows: not an event either
+        data = None
+    if not isinstance(data, dict):
         return jsonify(error="invalid", errors={"body": "must be a JSON object"}), 400
     try:
         event, decision, _created = submit_access(data, "api")

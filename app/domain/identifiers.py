@@ -23,6 +23,11 @@ _KEYPAD = {
 _SEPARATORS = re.compile(r"[\s.\-_/]+")
 
 
+def _digits(value: str) -> bool:
+    """Digits 0-9 only: «²» or «٣» are digits to str.isdigit(), never in a number typed here."""
+    return value.isascii() and value.isdigit()
+
+
 def _compact(value: str) -> str:
     return _SEPARATORS.sub("", value or "").upper()
 
@@ -34,7 +39,7 @@ def normalize_nir(value: str) -> str:
     raw = _compact(value)
     if not raw:
         raise InvalidIdentifier("nir_missing")
-    if raw.isdigit() and 8 <= len(raw) <= 13 and len(raw) != 13:
+    if _digits(raw) and 8 <= len(raw) <= 13 and len(raw) != 13:
         raise InvalidIdentifier("nir_looks_like_vitale")
     if len(raw) == 13 and _body_ok(raw):
         raise InvalidIdentifier("nir_missing_key")
@@ -43,13 +48,13 @@ def normalize_nir(value: str) -> str:
     try:
         return stdnum_nir.validate(raw)
     except ValidationError:
-        if _body_ok(raw[:13]) and raw[13:].isdigit():
+        if _body_ok(raw[:13]) and _digits(raw[13:]):
             raise InvalidIdentifier("nir_bad_key") from None
         raise InvalidIdentifier("nir_format") from None
 
 
 def _body_ok(body: str) -> bool:
-    return bool(re.fullmatch(r"[12378]\d{4}(\d{2}|2A|2B)\d{6}", body))
+    return bool(re.fullmatch(r"[12378]\d{4}(\d{2}|2A|2B)\d{6}", body, re.ASCII))
 
 
 def nir_from_keypad(value: str) -> str:
@@ -66,7 +71,7 @@ def normalize_vitale_serial(value: str) -> str:
         raise InvalidIdentifier("vitale_missing")
     if len(raw) == 15 and _body_ok(raw[:13]):
         raise InvalidIdentifier("vitale_looks_like_nir")
-    if not raw.isdigit():
+    if not _digits(raw):
         raise InvalidIdentifier("vitale_format")
     if not 8 <= len(raw) <= 13:
         raise InvalidIdentifier("vitale_length")
@@ -76,7 +81,7 @@ def normalize_vitale_serial(value: str) -> str:
 def detect_swap(nir_value: str, serial_value: str) -> bool:
     """True when the NIR and the Vitale serial look typed in each other's field."""
     n, s = _compact(nir_value), _compact(serial_value)
-    return (n.isdigit() and 8 <= len(n) <= 13 and len(s) == 15 and _body_ok(s[:13]))
+    return (_digits(n) and 8 <= len(n) <= 13 and len(s) == 15 and _body_ok(s[:13]))
 
 
 # --- provisional code ---------------------------------------------------------
@@ -90,7 +95,7 @@ def normalize_provisional_code(value: str) -> str:
     # A zero or a one can only be a misread O or I: neither is in the alphabet.
     if not raw:
         raise InvalidIdentifier("code_missing")
-    if len(raw) != CODE_LENGTH or not raw.isalnum():
+    if len(raw) != CODE_LENGTH or not (raw.isascii() and raw.isalnum()):
         raise InvalidIdentifier("code_format")
     return raw
 
@@ -111,14 +116,14 @@ def parse_birth_date(value: str, today: date) -> date:
     raw = (value or "").strip()
     if not raw:
         raise InvalidIdentifier("birth_date_missing")
-    m = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", raw)
+    m = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", raw, re.ASCII)
     if m:
         y, mo, d = int(m[1]), int(m[2]), int(m[3])
     else:
         parts = re.split(r"[\s./\-]+", raw)
-        if len(parts) == 1 and re.fullmatch(r"\d{8}", parts[0]):
+        if len(parts) == 1 and re.fullmatch(r"\d{8}", parts[0], re.ASCII):
             parts = [raw[0:2], raw[2:4], raw[4:8]]
-        if len(parts) != 3 or not all(p.isdigit() for p in parts) or len(parts[2]) != 4:
+        if len(parts) != 3 or not all(_digits(p) for p in parts) or len(parts[2]) != 4:
             raise InvalidIdentifier("birth_date_format")
         d, mo, y = (int(p) for p in parts)
     try:

@@ -1,4 +1,5 @@
 """Accesses to a health space: recording them with the decision, the history, blocking and reporting."""
+import hashlib
 import math
 import unicodedata
 import uuid
@@ -23,7 +24,10 @@ def _fold(text: str) -> str:
 
 
 def professional_keys(name: str, profession: str, organisation: str, professional_id: str | None) -> set[str]:
-    keys = {"name:" + "|".join(_fold(x) for x in (name, profession, organisation))}
+    key = "name:" + "|".join(_fold(x) for x in (name, profession, organisation))
+    if len(key) > 380:  # the column holds 400: a long one is kept as its digest, the same for the same names
+        key = "name#" + hashlib.sha256(key.encode()).hexdigest()
+    keys = {key}
     if professional_id:
         keys.add("rpps:" + professional_id.strip())
     return keys

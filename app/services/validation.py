@@ -12,6 +12,7 @@ from .access import AccessAttempt
 from .identity import Enrolment
 
 NAME = re.compile(r"^[^\x00-\x1f<>]+$")
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 class RowErrors(Exception):
@@ -78,6 +79,9 @@ def enrolment_from_row(row: dict, today: date) -> Enrolment:
     errors: dict[str, str] = {}
     get = lambda k: (row.get(k) or "").strip()  # noqa: E731
     nir = serial = birth = sent = phone = email = None
+    for k in row:
+        if isinstance(row[k], str) and CONTROL.search(row[k]):
+            errors[k or "row"] = "contains a control character (such as NUL): not a value"
     try:
         nir = identifiers.normalize_nir(get("nir"))
     except InvalidIdentifier as exc:
@@ -149,7 +153,7 @@ def access_attempt_from_json(data) -> AccessAttempt:
     organisation = _text(data.get("organisation"), "organisation", errors, 200)
     section = _text(data.get("section"), "section", errors)
     mode = data.get("mode")
-    if mode not in {m.value for m in Mode}:
+    if not isinstance(mode, str) or mode not in {m.value for m in Mode}:
         errors["mode"] = "must be normal, samu or break_glass"
     reason = _text(data.get("reason"), "reason", errors, 500, required=False)
     if mode in (Mode.SAMU, Mode.BREAK_GLASS) and not reason and "reason" not in errors:
@@ -159,7 +163,8 @@ def access_attempt_from_json(data) -> AccessAttempt:
                                             and re.fullmatch(r"[0-9A-Za-z]{1,20}", professional_id.strip())):
         errors["professional_id"] = "must be an RPPS number (digits and letters, at most 20)"
     event_id = data.get("event_id")
-    if event_id is not None and not (isinstance(event_id, (str, int)) and 0 < len(str(event_id)) <= 100):
+    if event_id is not None and not (isinstance(event_id, (str, int)) and 0 < len(str(event_id)) <= 100
+                                     and NAME.match(str(event_id))):
         errors["event_id"] = "must be text of at most 100 characters"
     if errors:
         raise RowErrors(errors)

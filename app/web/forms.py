@@ -4,7 +4,7 @@ import secrets
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, StringField
-from wtforms.validators import InputRequired, ValidationError
+from wtforms.validators import InputRequired, Regexp, ValidationError
 
 from .. import clock
 from ..domain import identifiers
@@ -106,7 +106,7 @@ def new_token() -> str:
 class ConfirmForm(FlaskForm):
     """A confirmation: its one-time token makes a double submit one change and one receipt."""
 
-    token = HiddenField(validators=[InputRequired()])
+    token = HiddenField(validators=[InputRequired(), Regexp(r"^[A-Za-z0-9_-]{16,64}$")])
 
     def with_token(self):
         if not self.token.data:

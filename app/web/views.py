@@ -284,6 +284,8 @@ def reopen():
 @bp.get("/receipt/<reference>")
 @signed_in
 def receipt(reference):
+    if not (reference.isascii() and reference.isdigit() and len(reference) == 9):
+        abort(404)
     try:
         record = spaces.receipt(g.actor, reference)
     except (NotFound, NotAuthorized):
@@ -337,7 +339,7 @@ def history():
     if date_from and date_to and date_to < date_from:
         to_error = _("The end date must be the same as or after the start date.")
     page = request.args.get("page", "1")
-    page = int(page) if page.isdigit() and len(page) < 7 else 1
+    page = int(page) if page.isascii() and page.isdigit() and len(page) < 7 else 1
     result = access.history(g.actor, g.subject_id, page, None if from_error else date_from,
                             None if to_error else date_to)
     return render_template("pages/history.html", result=result, from_error=from_error, to_error=to_error,
@@ -395,7 +397,7 @@ def helper_new():
     return render_template("pages/helper_new.html", space=view, form=form.with_token(), failure=failure)
 
 
-@bp.route("/helpers/<int:mandate_id>/remove", methods=["GET", "POST"])
+@bp.route("/helpers/<int(max=2147483647):mandate_id>/remove", methods=["GET", "POST"])
 @signed_in
 def helper_remove(mandate_id):
     view = spaces.view(g.actor, g.subject_id)
@@ -438,19 +440,19 @@ def _history_action(event_id: int, kind: str):
     return render_template("pages/history_action.html", event=event, kind=kind, form=form.with_token())
 
 
-@bp.route("/history/<int:event_id>/block", methods=["GET", "POST"])
+@bp.route("/history/<int(max=2147483647):event_id>/block", methods=["GET", "POST"])
 @signed_in
 def block(event_id):
     return _history_action(event_id, "block")
 
 
-@bp.route("/history/<int:event_id>/report", methods=["GET", "POST"])
+@bp.route("/history/<int(max=2147483647):event_id>/report", methods=["GET", "POST"])
 @signed_in
 def report(event_id):
     return _history_action(event_id, "report")
 
 
-@bp.route("/history/blocked/<int:block_id>/unblock", methods=["GET", "POST"])
+@bp.route("/history/blocked/<int(max=2147483647):block_id>/unblock", methods=["GET", "POST"])
 @signed_in
 def unblock(block_id):
     blocks = {b.id: b for b in access.blocked_professionals(g.actor, g.subject_id)}
