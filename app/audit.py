@@ -2,6 +2,8 @@
 import hashlib
 import json
 
+from sqlalchemy.exc import IntegrityError
+
 from . import clock
 from .models import AuditEntry, AuditHead, db
 
@@ -17,9 +19,13 @@ def _digest(prev_hash: str, at, actor: str, subject: str | None, action: str, ch
 def append(actor: str, subject: str | None, action: str, channel: str, **details) -> AuditEntry:
     """Add one entry inside the caller's transaction; the head row is locked until it commits."""
     head = db.session.get(AuditHead, 1, with_for_update=True)
-    if head is None:
-        head = AuditHead(id=1, last_hash=GENESIS)
-        db.session.add(head)
+    if head is None:  # the first entry ever: two processes may race to create the head; one wins
+        try:
+            with db.session.begin_nested():
+                db.session.add(AuditHead(id=1, last_hash=GENESIS))
+        except IntegrityError:
+            pass
+        head = db.session.get(AuditHead, 1, with_for_update=True, populate_existing=True)
     at = clock.now()
     text = json.dumps(details, sort_keys=True, default=str, separators=(",", ":"))
     digest = _digest(head.last_hash, at, actor, subject, action, channel, text)

@@ -19,6 +19,9 @@ class Config:
     TWILIO_API_URL = os.environ.get("TWILIO_API_URL", "https://api.twilio.com")
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
     OPERATOR_API_KEY = os.environ.get("OPERATOR_API_KEY", "")
+    # How many proxies (load balancer, TLS front) sit before gunicorn and add X-Forwarded-For: the limits per
+    # client address then apply to the browser's address, not to the proxy's (0: none, e.g. on loopback).
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
     SMTP_HOST = os.environ.get("SMTP_HOST", "")  # e-mails; without it they go to the log like SMS
     SMTP_PORT = _int("SMTP_PORT", 25)
     MAIL_FROM = os.environ.get("MAIL_FROM", "Relais <ne-pas-repondre@relais.invalid>")

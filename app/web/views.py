@@ -340,10 +340,11 @@ def history():
         to_error = _("The end date must be the same as or after the start date.")
     page = request.args.get("page", "1")
     page = int(page) if page.isascii() and page.isdigit() and len(page) < 7 else 1
+    view = spaces.view(g.actor, g.subject_id)  # first: its commit would expire the lines read below
     result = access.history(g.actor, g.subject_id, page, None if from_error else date_from,
                             None if to_error else date_to)
     return render_template("pages/history.html", result=result, from_error=from_error, to_error=to_error,
-                           space=spaces.view(g.actor, g.subject_id), args=request.args)
+                           space=view, args=request.args)
 
 
 @bp.get("/history/activity")

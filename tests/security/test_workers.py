@@ -95,3 +95,23 @@ def test_outbox_workers_side_by_side_send_each_message_once(app, workers, twilio
         statuses = Counter(db.session.scalars(db.select(OutboxMessage.status)).all())
         assert statuses == {"sent": 60}
         assert db.session.scalar(db.select(db.func.count(Person.id))) == 1
+
+
+def test_two_first_entries_of_an_empty_audit_chain_at_once_both_land(app, workers):
+    from app import audit
+    from app.models import AuditEntry, AuditHead
+    with app.app_context():
+        db.session.execute(db.delete(AuditEntry))
+        db.session.execute(db.delete(AuditHead))
+        db.session.commit()
+    people = iter([("152036444500026", "80123456780"), ("152036444500125", "80123456781")])
+    lock = threading.Lock()
+
+    def enrol_one():
+        with lock:
+            nir, serial = next(people)
+        identity.enrol(identity.Enrolment(nir, serial, "Test", "Ana", date(1950, 1, 1), None, None, "fr",
+                                          clock.today()))
+    _at_once(workers, enrol_one)
+    with app.app_context():
+        assert audit.verify() == (True, 2, None)
