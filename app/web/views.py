@@ -2,8 +2,8 @@
 from datetime import date
 from functools import wraps
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask_babel import get_locale, gettext as _
 
 from ..domain import identifiers
 from ..domain.emergency import Setting
@@ -188,11 +188,24 @@ def signed_out():
 
 # --- public pages ---------------------------------------------------------------------------
 
+_HOME: dict[tuple[str, bytes], str] = {}
+
+
 @bp.get("/")
 def home():
+    """The front page. A first visit (no cookie yet) gets the page rendered once per language and kept:
+    it says the same to every visitor, and it is the page most requested when the letters arrive."""
+    first_visit = current_app.config["SESSION_COOKIE_NAME"] not in request.cookies
+    key = (get_locale().language, request.query_string)
+    if first_visit and key in _HOME:
+        return _HOME[key]
     person_id, _reason = identity.resolve_session(session.get("sid"))
     g.person_id = person_id
-    return render_template("pages/home.html")
+    page = render_template("pages/home.html")
+    if first_visit and person_id is None and request.query_string in (b"", b"lang=fr", b"lang=en") \
+            and not session.get("_flashes"):
+        _HOME[key] = page
+    return page
 
 
 @bp.get("/accessibility")
