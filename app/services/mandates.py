@@ -1,13 +1,14 @@
 """Mandates of legal representatives: import, who represents whom today, and their end."""
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from flask import current_app
 
 from .. import audit, clock, messages, outbox
 from ..domain import mandates as rules
-from ..models import Mandate, Person, db
-from . import transaction
+from ..domain.errors import NotAuthorized
+from ..models import Mandate, Person, Throttle, db
+from . import new_reference, transaction
 from .crypto import lookup
 
 
@@ -92,7 +93,6 @@ def import_mandate(representative_nir: str, represented_nir: str, kind: str, val
 def end_expired(as_of: date) -> int:
     """Mark the mandates that have ended (last day passed, majority, autonomy), log each end, and tell
     the representative, and the represented person when an adult, that it has ended."""
-    from . import new_reference
     majority = current_app.config["MAJORITY_AGE"]
     ended = 0
     for m, person in db.session.execute(db.select(Mandate, Person).join(Person, Person.id == Mandate.represented_id)
@@ -157,11 +157,6 @@ def act_for(actor, nir: str) -> int:
     An unknown NIR and a NIR without a current mandate get the same refusal (NotAuthorized), logged;
     after 5 refusals in a day the actor is refused even for the right NIR, so NIRs cannot be tried out.
     """
-    from datetime import timedelta
-
-    from ..domain.errors import NotAuthorized
-    from ..models import Throttle
-    from . import transaction as tx
     key = f"act-for:{actor.person_id}"
     now = clock.now()
     row = db.session.get(Throttle, key)
@@ -171,7 +166,7 @@ def act_for(actor, nir: str) -> int:
     if not locked and person is not None and (person.id == actor.person_id or
                                               current_mandate(actor.person_id, person.id, clock.today())):
         return person.id
-    with tx():
+    with transaction():
         row = db.session.get(Throttle, key, with_for_update=True)
         if row is None:
             row = Throttle(key=key, failures=0, window_started_at=now)

@@ -8,11 +8,13 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import audit, clock, messages, outbox
 from ..domain import health_space as hs
+from ..domain import mandates as mandate_rules
 from ..domain.emergency import EmergencySettings, Setting
 from ..domain.errors import InvalidTransition, NotFound
 from ..models import ActionRecord, HealthSpace, Person, ProvisionalCode, WebSession, db
 from . import SYSTEM, Actor, authorize, new_reference, transaction
 from .identity import rules
+from .mandates import current_mandate, end_expired
 
 
 @dataclass(frozen=True)
@@ -52,8 +54,6 @@ RESERVED = {"oppose", "close", "reopen"}  # what a trusted helper, or a minor al
 
 
 def _restriction(actor: Actor, subject_id: int, birth: date, autonomous_on: date | None, today: date) -> str | None:
-    from ..domain import mandates as mandate_rules
-    from .mandates import current_mandate
     if actor.person_id == subject_id:
         alone = mandate_rules.may_act_alone("space.closed", birth, autonomous_on, today,
                                             current_app.config["MAJORITY_AGE"])
@@ -96,7 +96,6 @@ def _receipt(actor: Actor, subject_id: int, action: str, idempotency_key: str | 
     person = db.session.get(Person, subject_id)
     on_behalf = actor.person_id is not None and actor.person_id != subject_id
     if on_behalf:  # «done by X on behalf of Y», in the audit log too
-        from .mandates import current_mandate
         mandate = current_mandate(actor.person_id, subject_id, clock.today())
         details = {**details, "on_behalf_of": audit.who(subject_id), "mandate": mandate.id if mandate else None}
     audit.append(actor.label, audit.who(subject_id), action, actor.channel, reference=record.reference, **details)
@@ -111,11 +110,10 @@ def _receipt(actor: Actor, subject_id: int, action: str, idempotency_key: str | 
 
 def _tell_on_behalf(actor: Actor, person: Person, action: str, record: ActionRecord) -> None:
     """The representative gets the receipt; a represented adult is told what was done for them, and by whom."""
-    from ..domain.mandates import age
     rep = db.session.get(Person, actor.person_id)
     if actor.channel in ("web", "voice") and rep.mobile:
         outbox.queue(rep, messages.done_for(rep, person, action, record.reference), record.reference, channel="sms")
-    if age(person.birth_date, clock.today()) >= current_app.config["MAJORITY_AGE"]:
+    if mandate_rules.age(person.birth_date, clock.today()) >= current_app.config["MAJORITY_AGE"]:
         outbox.queue(person, messages.done_on_behalf(person, rep, action, record.created_at, record.reference),
                      record.reference)
 
@@ -274,7 +272,6 @@ def run_jobs(as_of: date) -> dict[str, int]:
             counts["sessions_ended"] += 1
         if counts["codes_voided"]:
             audit.append("system", None, "codes.expired", "job", count=counts["codes_voided"])
-    from .mandates import end_expired
     counts["mandates_ended"] = end_expired(as_of)
     counts["sent"] = outbox.send_due(limit=10_000)
     return counts
