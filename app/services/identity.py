@@ -10,7 +10,7 @@ from ..domain import identifiers
 from ..domain.errors import IdentificationFailed, IdentificationLocked
 from ..domain.health_space import Rules, State, window_end
 from ..models import HealthSpace, Person, ProvisionalCode, Throttle, WebSession, db
-from . import Actor, new_reference, transaction
+from . import Actor, limits, new_reference, transaction
 from .crypto import hash_secret, lookup, token_digest, verify_secret
 
 
@@ -76,15 +76,9 @@ def enrol(e: Enrolment, code: str | None = None) -> str:
 
 
 # --- throttling -------------------------------------------------------------------------
-
-def _throttle(key: str) -> Throttle:
-    row = db.session.get(Throttle, key, with_for_update=True)
-    if row is None:
-        row = Throttle(key=key, failures=0, window_started_at=clock.now())
-        db.session.add(row)
-        db.session.flush()
-    return row
-
+# An attempt is counted before its work (the argon2 checks), in one short transaction with the NIR's row
+# locked: a burst of parallel guesses cannot all read "not locked yet" and all be checked. A right attempt
+# then gives its count back.
 
 def _blocked_until(row: Throttle, now: datetime) -> datetime | None:
     c = current_app.config
@@ -101,38 +95,45 @@ def _keys(nir: str, client: str) -> tuple[str, str]:
     return "nir:" + lookup("nir", nir)[:60], "client:" + lookup("client", client)[:56]
 
 
-def _check_not_locked(nir_key: str, client_key: str) -> None:
-    now = clock.now()
-    for key in (nir_key, client_key):
-        row = db.session.get(Throttle, key)
-        if row is None:
-            continue
-        if key.startswith("client:"):
-            # Many people share an address (a carrier's NAT, a help desk): only the hourly limit stops it.
-            if row.locked_until and row.locked_until > now:
-                raise IdentificationLocked(row.locked_until)
-            continue
+def _reserve(nir_key: str, client_key: str) -> None:
+    """Count this attempt as a failure, unless the NIR or the client must wait: then IdentificationLocked."""
+    c, now = current_app.config, clock.now()
+    with transaction():
+        row, ip = limits.lock(nir_key), limits.lock(client_key)  # always in this order: no deadlock
+        # Many people share an address (a carrier's NAT, a help desk): only the hourly limit stops it.
+        if ip.locked_until and ip.locked_until > now:
+            raise IdentificationLocked(ip.locked_until)
         until = _blocked_until(row, now)
         if until:
             raise IdentificationLocked(until)
+        if row.locked_until and row.locked_until <= now:
+            row.failures, row.locked_until = 0, None  # a lock served in full starts a new count
+        row.failures += 1
+        row.last_failure_at = now
+        if row.failures >= c["LOCK_AFTER_FAILURES"]:
+            row.locked_until = now + timedelta(hours=c["LOCK_HOURS"])
+        if ip.window_started_at + timedelta(hours=1) <= now:
+            ip.failures, ip.window_started_at, ip.locked_until = 0, now, None
+        ip.failures += 1
+        ip.last_failure_at = now
+        if ip.failures >= c["IP_FAILURES_PER_HOUR"]:
+            ip.locked_until = ip.window_started_at + timedelta(hours=1)
 
 
-def _record_failure(nir_key: str, client_key: str) -> None:
-    c, now = current_app.config, clock.now()
-    row = _throttle(nir_key)
-    if row.locked_until and row.locked_until <= now:
-        row.failures, row.locked_until = 0, None  # a lock served in full starts a new count
-    row.failures += 1
-    row.last_failure_at = now
-    if row.failures >= c["LOCK_AFTER_FAILURES"]:
-        row.locked_until = now + timedelta(hours=c["LOCK_HOURS"])
-    ip = _throttle(client_key)
-    if ip.window_started_at + timedelta(hours=1) <= now:
-        ip.failures, ip.window_started_at, ip.locked_until = 0, now, None
-    ip.failures += 1
-    ip.last_failure_at = now
-    if ip.failures >= c["IP_FAILURES_PER_HOUR"]:
-        ip.locked_until = ip.window_started_at + timedelta(hours=1)
+def _give_back(nir_key: str, client_key: str, *, reset_nir: bool) -> None:
+    """The attempt was right: the NIR's count starts again (identified) or loses this one, and so does the client's."""
+    c = current_app.config
+    if reset_nir:
+        db.session.execute(db.delete(Throttle).where(Throttle.key == nir_key))
+    else:
+        db.session.execute(db.update(Throttle).where(Throttle.key == nir_key, Throttle.failures > 0).values(
+            failures=Throttle.failures - 1,
+            locked_until=db.case((Throttle.failures - 1 < c["LOCK_AFTER_FAILURES"], None),
+                                 else_=Throttle.locked_until)))
+    db.session.execute(db.update(Throttle).where(Throttle.key == client_key, Throttle.failures > 0).values(
+        failures=Throttle.failures - 1,
+        locked_until=db.case((Throttle.failures - 1 < c["IP_FAILURES_PER_HOUR"], None),
+                             else_=Throttle.locked_until)))
 
 
 def _active_code(person: Person | None) -> ProvisionalCode | None:
@@ -152,7 +153,7 @@ def identify(nir: str, vitale_serial: str, birth_date: date, code: str, *, clien
     the same two argon2 verifications run in every case so the timing says nothing either.
     """
     nir_key, client_key = _keys(nir, client)
-    _check_not_locked(nir_key, client_key)
+    _reserve(nir_key, client_key)
     person = find_person_by_nir(nir)
     serial_ok = verify_secret(person.vitale_hash if person else None, vitale_serial)
     active = _active_code(person)
@@ -160,44 +161,74 @@ def identify(nir: str, vitale_serial: str, birth_date: date, code: str, *, clien
         else verify_secret(None, code)
     if person is not None and serial_ok and code_ok and person.birth_date == birth_date:
         with transaction():
-            active.used_at = clock.now()
-            row = db.session.get(Throttle, nir_key)
-            if row is not None:
-                db.session.delete(row)
-            audit.append(audit.who(person.id), audit.who(person.id), "identification.succeeded", channel)
-        return person.id
+            # Only one of two parallel attempts with the same code can use it.
+            used = db.session.execute(db.update(ProvisionalCode).where(
+                ProvisionalCode.id == active.id, ProvisionalCode.used_at.is_(None)).values(used_at=clock.now()))
+            if used.rowcount == 1:
+                _give_back(nir_key, client_key, reset_nir=True)
+                audit.append(audit.who(person.id), audit.who(person.id), "identification.succeeded", channel)
+        if used.rowcount == 1:
+            return person.id
     with transaction():
-        _record_failure(nir_key, client_key)
         audit.append("anonymous", audit.who(person.id) if person else None, "identification.failed", channel)
     raise IdentificationFailed()
+
+
+def _same_work(hashes: int) -> None:
+    """The argon2 hashes a right request would have made, made anyway: the answer's timing says nothing."""
+    for _ in range(hashes):
+        hash_secret(secrets.token_hex(8))
 
 
 def request_new_code(nir: str, vitale_serial: str, birth_date: date, *, client: str, channel: str) -> None:
     """Send a new provisional code to the registered phone, e-mail or address; never show it.
 
-    The caller always gets the same answer, so nothing tells whether the details matched.
+    The caller always gets the same answer, after the same work, so nothing tells whether the details matched.
+    At most a few codes a person every 15 minutes and a day (one flood of requests cannot flood their phone).
     """
     nir_key, client_key = _keys(nir, client)
-    _check_not_locked(nir_key, client_key)
+    _client_may_ask(client)
+    _reserve(nir_key, client_key)
     person = find_person_by_nir(nir)
     serial_ok = verify_secret(person.vitale_hash if person else None, vitale_serial)
     if person is None or not serial_ok or person.birth_date != birth_date \
             or person.space.state in (State.OPPOSED, State.PURGED):
+        _same_work(2)
         with transaction():
-            _record_failure(nir_key, client_key)
             audit.append("anonymous", audit.who(person.id) if person else None, "code.renewal_refused", channel)
         return
+    with transaction():
+        _give_back(nir_key, client_key, reset_nir=False)
     _renew_code(person, channel)
 
 
-def _renew_code(person: Person, channel: str) -> None:
+def _client_may_ask(client: str) -> None:
+    """Requests that send something (a new letter code, a sign-in code), counted per client address or number."""
+    c, now = current_app.config, clock.now()
+    key = "sends:" + lookup("client", client)[:56]
+    if not limits.take(limits.Limit(key, c["SENDS_PER_CLIENT_HOUR"], timedelta(hours=1))):
+        row = db.session.get(Throttle, key)
+        raise IdentificationLocked(row.window_started_at + timedelta(hours=1) if row else now + timedelta(hours=1))
+
+
+def _renew_code(person: Person, channel: str) -> bool:
+    """A new letter code sent to the person, unless they had their share (per 15 minutes, per day)."""
+    c = current_app.config
+    if not limits.take(limits.Limit(f"renew15:{person.id}", c["NEW_CODE_PER_15_MINUTES"], timedelta(minutes=15)),
+                       limits.Limit(f"renewday:{person.id}", c["NEW_CODE_PER_DAY"], timedelta(days=1))):
+        _same_work(2)
+        with transaction():
+            audit.append(audit.who(person.id), audit.who(person.id), "code.renewal_capped", channel)
+        return False
     with transaction():
         today = clock.today()
         code = _issue_code(person, today)
         reference = new_reference()
-        valid_until = today + timedelta(days=current_app.config["PROVISIONAL_CODE_VALID_DAYS"])
-        msg = outbox.queue(person, messages.new_code(person, code, reference, valid_until), reference, sensitive=True)
+        valid_until = today + timedelta(days=c["PROVISIONAL_CODE_VALID_DAYS"])
+        msg = outbox.queue(person, messages.new_code(person, code, reference, valid_until), reference,
+                           secret=identifiers.format_code(code))
         audit.append(audit.who(person.id), audit.who(person.id), "code.renewed", channel, sent_by=msg.channel)
+    return True
 
 
 # --- signing in with a code sent by SMS, when the letter is lost ------------------------------
@@ -211,46 +242,52 @@ def send_sign_in_code(nir: str, vitale_serial: str, birth_date: date, *, client:
     """
     from . import one_time
     nir_key, client_key = _keys(nir, client)
-    _check_not_locked(nir_key, client_key)
+    _client_may_ask(client)
+    _reserve(nir_key, client_key)
     person = find_person_by_nir(nir)
     serial_ok = verify_secret(person.vitale_hash if person else None, vitale_serial)
     if person is None or not serial_ok or person.birth_date != birth_date:
+        _same_work(2)
         with transaction():
-            _record_failure(nir_key, client_key)
             audit.append("anonymous", audit.who(person.id) if person else None, "sign_in_code.refused", channel)
         return
+    with transaction():
+        _give_back(nir_key, client_key, reset_nir=False)
     if not person.mobile:
         if letter_without_mobile and person.space.state not in (State.OPPOSED, State.PURGED):
             _renew_code(person, channel)
+        else:
+            _same_work(2)
         return
+    _same_work(1)  # a letter code is two hashes, a one-time code one
     try:
         code = one_time.issue(person.mobile, person.id, "sign_in", {}, channel)
     except one_time.TooManyCodes:
         return
     with transaction():
         reference = new_reference()
-        outbox.queue(person, messages.sign_in_code(person, code, reference), reference, sensitive=True, channel="sms")
+        outbox.queue(person, messages.sign_in_code(person, code, reference), reference, secret=code, channel="sms")
 
 
 def identify_with_sms_code(nir_lookup: str, code: str, *, client: str, channel: str) -> int:
     """The second half: the code from the SMS, for the person whose NIR was given just before."""
     from . import one_time
     nir_key, client_key = "nir:" + nir_lookup[:60], "client:" + lookup("client", client)[:56]
-    _check_not_locked(nir_key, client_key)
+    _reserve(nir_key, client_key)
     person = db.session.scalar(db.select(Person).where(Person.nir_lookup == nir_lookup))
     phone = person.mobile if person is not None and person.mobile else "+33000000000"
-    pending = one_time.redeem(phone, code, lambda p: p.purpose == "sign_in" and person is not None
-                              and p.person_id == person.id, channel)
+    try:
+        pending = one_time.redeem(phone, code, lambda p: person is not None and p.person_id == person.id,
+                                  channel, purposes={"sign_in"})
+    except one_time.OtherPurpose:  # a code that confirms a request made by SMS: not a way in
+        pending = None
     if pending is not None:
         with transaction():
-            row = db.session.get(Throttle, nir_key)
-            if row is not None:
-                db.session.delete(row)
+            _give_back(nir_key, client_key, reset_nir=True)
             audit.append(audit.who(person.id), audit.who(person.id), "identification.succeeded", channel,
                          factor="sms_code")
         return person.id
     with transaction():
-        _record_failure(nir_key, client_key)
         audit.append("anonymous", audit.who(person.id) if person else None, "identification.failed", channel,
                      factor="sms_code")
     raise IdentificationFailed()
