@@ -196,7 +196,9 @@ class OutboxMessage(db.Model):
     channel: Mapped[str] = mapped_column(String(8))        # sms, email, letter
     recipient: Mapped[str | None] = mapped_column(String(254))
     language: Mapped[str] = mapped_column(String(2))
-    body: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)  # a code it carries is masked here
+    # The whole text of a message that carries a code, encrypted (app/sealed.py) until it is handed over.
+    sealed_body: Mapped[str | None] = mapped_column(Text)
     reference: Mapped[str] = mapped_column(String(20))
     sensitive: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(10), default="queued", index=True)
@@ -254,7 +256,8 @@ class InboundMessage(db.Model):
     message_sid: Mapped[str] = mapped_column(String(64), primary_key=True)
     from_lookup: Mapped[str | None] = mapped_column(String(64))
     received_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
-    reply: Mapped[str] = mapped_column(Text, default="")
+    reply: Mapped[str] = mapped_column(Text, default="")  # a code it carries is masked here
+    sealed_reply: Mapped[str | None] = mapped_column(Text)  # the whole reply, encrypted, while the code lives
 
 
 class Mandate(db.Model):

@@ -6,27 +6,45 @@ from email.message import EmailMessage
 
 from flask import current_app
 
+from sqlalchemy.orm.exc import StaleDataError
+
 from . import clock
 from .models import OutboxMessage, db
+from .sealed import mask as mask_secret, seal, unseal
 
 log = logging.getLogger("relais.outbox")
 MAX_ATTEMPTS = 12
 
 
-def queue(person, body: str, reference: str, *, sensitive: bool = False, channel: str | None = None,
+def queue(person, body: str, reference: str, *, secret: str | None = None, channel: str | None = None,
           access_event_id: int | None = None) -> OutboxMessage:
-    """Queue a message to a person on their best channel: SMS, else e-mail, else a letter."""
+    """Queue a message to a person on their best channel: SMS, else e-mail, else a letter.
+
+    A message that carries a secret (a code) is stored with the secret masked; the whole text waits
+    encrypted (`sealed_body`) until it is handed over, then only the masked text is kept.
+    """
     if channel is None:
         channel = "sms" if person.mobile else "email" if person.email else "letter"
     recipient = {"sms": person.mobile, "email": person.email}.get(channel)
     if channel == "sms":
         from .messages import gsm7
-        body = gsm7(body)
+        body, secret = gsm7(body), gsm7(secret) if secret else None
+    sealed = seal(body) if secret else None
     msg = OutboxMessage(person_id=person.id, channel=channel, recipient=recipient, language=person.language,
-                        body=body, reference=reference, sensitive=sensitive, status="queued",
+                        body=mask_secret(body, secret) if secret else body, sealed_body=sealed,
+                        reference=reference, sensitive=bool(secret), status="queued",
                         next_attempt_at=clock.now(), access_event_id=access_event_id)
     db.session.add(msg)
     return msg
+
+
+def text_of(msg: OutboxMessage) -> str:
+    """What the carrier is given: the whole text while it waits, the masked text once it has gone."""
+    return unseal(msg.sealed_body) or msg.body
+
+
+def _forget_secret(msg: OutboxMessage) -> None:
+    msg.sealed_body = None
 
 
 def mask(recipient: str | None) -> str:
@@ -38,9 +56,12 @@ def mask(recipient: str | None) -> str:
 
 
 def _twilio_client():
+    from twilio.http.http_client import TwilioHttpClient
     from twilio.rest import Client
     c = current_app.config
-    client = Client(c["TWILIO_ACCOUNT_SID"], c["TWILIO_AUTH_TOKEN"])
+    # A stalled carrier must not hold a worker: each call to Twilio gives up after TWILIO_TIMEOUT seconds.
+    client = Client(c["TWILIO_ACCOUNT_SID"], c["TWILIO_AUTH_TOKEN"],
+                    http_client=TwilioHttpClient(timeout=c["TWILIO_TIMEOUT"]))
     client.api.base_url = c["TWILIO_API_URL"].rstrip("/")
     return client
 
@@ -50,13 +71,13 @@ def _deliver(msg: OutboxMessage, client) -> str | None:
     c = current_app.config
     if msg.channel == "sms" and client is not None:
         callback = c["PUBLIC_BASE_URL"].rstrip("/") + "/ivr/status" if c["PUBLIC_BASE_URL"] else None
-        sent = client.messages.create(to=msg.recipient, from_=c["TWILIO_FROM_NUMBER"], body=msg.body,
+        sent = client.messages.create(to=msg.recipient, from_=c["TWILIO_FROM_NUMBER"], body=text_of(msg),
                                       status_callback=callback)
         return sent.sid
     if msg.channel == "email" and c.get("SMTP_HOST"):
         email = EmailMessage()
         email["From"], email["To"], email["Subject"] = c["MAIL_FROM"], msg.recipient, "Relais " + msg.reference
-        email.set_content(msg.body)
+        email.set_content(text_of(msg))
         with smtplib.SMTP(c["SMTP_HOST"], c["SMTP_PORT"], timeout=10) as smtp:
             smtp.send_message(email)
         return "smtp"
@@ -102,6 +123,9 @@ def send_due(limit: int = 100) -> int:
         if not _claim(message_id):
             continue
         msg = db.session.get(OutboxMessage, message_id)
+        if msg is None:  # removed since it was listed (a purge): nothing to send
+            db.session.rollback()
+            continue
         msg.attempts += 1
         try:
             provider_id = _deliver(msg, client)
@@ -109,6 +133,7 @@ def send_due(limit: int = 100) -> int:
             msg.last_error = type(exc).__name__
             if msg.attempts >= MAX_ATTEMPTS:
                 msg.status = "failed"
+                _forget_secret(msg)
                 log.warning("outbox %s #%s failed for good after %s attempts", msg.channel, msg.id, msg.attempts)
             else:
                 msg.status = "queued"
@@ -117,8 +142,13 @@ def send_due(limit: int = 100) -> int:
             msg.status = "sent" if provider_id else "logged"
             msg.provider_id = provider_id
             msg.sent_at = clock.now()
+            _forget_secret(msg)
             sent += 1
-        db.session.commit()
+        try:
+            db.session.commit()
+        except StaleDataError:  # the message disappeared while it was being sent: skip it, go on
+            db.session.rollback()
+            log.warning("outbox message #%s disappeared while it was sent", message_id)
     return sent
 
 
@@ -136,9 +166,10 @@ def export_letters(out) -> int:
         person = db.session.get(Person, msg.person_id)
         out.write(f'<section lang="{msg.language}"><p>{escape(person.given_name)} {escape(person.family_name)}'
                   f"<br>n° {person.id}</p>")
-        out.write("".join(f"<p>{escape(line)}</p>" for line in msg.body.splitlines()))
+        out.write("".join(f"<p>{escape(line)}</p>" for line in text_of(msg).splitlines()))
         out.write(f"<p>Ref {escape(msg.reference)}</p></section>")
         msg.status, msg.sent_at = "printed", clock.now()
+        _forget_secret(msg)
     out.write("</html>")
     db.session.commit()
     return len(letters)

@@ -11,7 +11,7 @@ from ..domain import health_space as hs
 from ..domain import mandates as mandate_rules
 from ..domain.emergency import EmergencySettings, Setting
 from ..domain.errors import InvalidTransition, NotFound
-from ..models import ActionRecord, HealthSpace, Person, ProvisionalCode, WebSession, db
+from ..models import ActionRecord, HealthSpace, InboundMessage, Person, ProvisionalCode, WebSession, db
 from . import SYSTEM, Actor, authorize, new_reference, transaction
 from .identity import rules
 from .mandates import current_mandate, end_expired
@@ -270,6 +270,11 @@ def run_jobs(as_of: date) -> dict[str, int]:
                                                                 WebSession.last_seen_at < idle_before)):
             s.ended_at, s.end_reason = clock.now(), "idle"
             counts["sessions_ended"] += 1
+        # An SMS reply that carried a one-time code is kept whole (encrypted) only while the code could serve.
+        db.session.execute(db.update(InboundMessage).where(
+            InboundMessage.sealed_reply.is_not(None),
+            InboundMessage.received_at < clock.now() - timedelta(minutes=current_app.config["OTP_VALID_MINUTES"]))
+            .values(sealed_reply=None))
         if counts["codes_voided"]:
             audit.append("system", None, "codes.expired", "job", count=counts["codes_voided"])
     counts["mandates_ended"] = end_expired(as_of)
