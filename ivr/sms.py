@@ -1,4 +1,5 @@
 """SMS commands (POST /ivr/sms): read-only answers to registered numbers, state changes after a one-time code."""
+import logging
 import re
 from datetime import date
 
@@ -8,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from twilio.twiml.messaging_response import MessagingResponse
 
 from app import clock, messages
+from app.sealed import mask, seal, unseal
 from app.domain import identifiers
 from app.domain.errors import InvalidIdentifier, InvalidTransition, NotAuthorized, NotFound, WindowClosed
 from app.models import AccessEvent, InboundMessage, OutboxMessage, Person, ProvisionalCode, db
@@ -19,6 +21,7 @@ from .speech import fold
 from .twilio_auth import form_value, sid as twilio_id, validate_twilio_request
 
 bp = Blueprint("sms", __name__, url_prefix="/ivr")
+log = logging.getLogger("relais.sms")
 
 # The words people type, French and English, folded (no accents, lower case): word -> (command, language).
 WORDS = {
@@ -68,23 +71,45 @@ def sms():
         return Response(reply(""), mimetype="text/xml"), 400
     seen = db.session.get(InboundMessage, sid)
     if seen is not None:  # Twilio retried: the same answer, nothing done twice
-        return Response(seen.reply, mimetype="text/xml")
+        return Response(_first_answer(seen), mimetype="text/xml")
     try:
         phone = normalize_phone(form_value("From"))
     except ValueError:
         phone = None
     person = _person(phone)
     text = " ".join(fold(form_value("Body")).replace("-", " ").split())[:320]
-    answer = handle(person, phone, text, sid)
+    try:
+        answer = handle(person, phone, text, sid)
+    except Exception:  # never a crash page to Twilio: a plain answer, the same one if Twilio retries
+        db.session.rollback()
+        log.exception("SMS %s could not be handled", sid)
+        with force_locale(person.language if person else "fr"):
+            answer = _("Relais: we could not handle this message. Nothing was changed. For help, call 34 22.")
     twiml = reply(answer)
+    secret = getattr(answer, "secret", None)
+    # A reply that carries a code is kept masked, and whole only encrypted, for Twilio's retries.
     db.session.add(InboundMessage(message_sid=sid, from_lookup=lookup("phone", phone) if phone else None,
-                                  received_at=clock.now(), reply=twiml))
+                                  received_at=clock.now(), reply=mask(twiml, secret) if secret else twiml,
+                                  sealed_reply=seal(twiml) if secret else None))
     try:
         db.session.commit()
     except IntegrityError:  # the same message, at the same moment, on another worker
         db.session.rollback()
-        twiml = db.session.get(InboundMessage, sid).reply
+        twiml = _first_answer(db.session.get(InboundMessage, sid))
     return Response(twiml, mimetype="text/xml")
+
+
+def _first_answer(seen: InboundMessage) -> str:
+    return unseal(seen.sealed_reply) or seen.reply
+
+
+class WithCode(str):
+    """A reply that carries a one-time code: it is never stored in clear."""
+
+    def __new__(cls, text: str, secret: str):
+        value = super().__new__(cls, text)
+        value.secret = secret
+        return value
 
 
 def parse(text: str) -> tuple[str | None, str | None, list[str]]:
@@ -282,12 +307,13 @@ def request_change(person: Person, subject: Person, phone: str, command: str, ar
     def what_for(f) -> str:  # the person's name shortened, if need be, so the SMS stays one segment
         return what if subject.id == person.id else _("%(what)s for %(name)s", what=what, name=f(_short(subject)))
     if command == "oppose":
-        return messages.fit(lambda f: _("Relais: code %(code)s to %(what)s. Reply %(code)s then the code of your "
-                                        "letter. Valid 10 min. Never give it to anyone.", code=code, what=what_for(f)))
+        return WithCode(messages.fit(lambda f: _(
+            "Relais: code %(code)s to %(what)s. Reply %(code)s then the code of your letter. Valid 10 min. "
+            "Never give it to anyone.", code=code, what=what_for(f))), code)
     # SMS alone is a weak factor: the date of birth is asked too, and the message says so.
-    return messages.fit(lambda f: _("Relais: code %(code)s to %(what)s. Reply %(code)s then your date of birth "
-                                    "(DDMMYYYY). Valid 10 min. Never give it to anyone.", code=code,
-                                    what=what_for(f)))
+    return WithCode(messages.fit(lambda f: _(
+        "Relais: code %(code)s to %(what)s. Reply %(code)s then your date of birth (DDMMYYYY). Valid 10 min. "
+        "Never give it to anyone.", code=code, what=what_for(f))), code)
 
 
 def _not_possible() -> str:
@@ -316,29 +342,33 @@ def _second_factor(person: Person, rest: str):
     return check
 
 
+# What each confirmed request does: one entry per purpose an SMS can ask for (a code of any other purpose,
+# such as a sign-in code asked on the web or the phone, is not used here).
+CONFIRM = {
+    "oppose": lambda actor, subject_id, p, key: spaces.oppose(actor, subject_id, key),
+    "close": lambda actor, subject_id, p, key: spaces.close(actor, subject_id, bool(p.get("delete")), key),
+    "reopen": lambda actor, subject_id, p, key: spaces.reopen(actor, subject_id, key),
+    "emergency": lambda actor, subject_id, p, key: spaces.set_emergency_access(actor, subject_id, p["setting"],
+                                                                               p["on"], key),
+    "block": lambda actor, subject_id, p, key: access.block_professional(actor, subject_id, p["event_id"], key),
+    "report": lambda actor, subject_id, p, key: access.report_access(actor, subject_id, p["event_id"], key),
+    "revoke": lambda actor, subject_id, p, key: helpers.revoke_helper(actor, subject_id, p["mandate_id"], key),
+}
+
+
 def confirm(person: Person, phone: str, text: str, sid: str) -> str:
     code, rest = text[:6], text[6:].strip().upper()
-    pending = one_time.redeem(phone, code, _second_factor(person, rest))
+    try:
+        pending = one_time.redeem(phone, code, _second_factor(person, rest), purposes=set(CONFIRM))
+    except one_time.OtherPurpose:
+        return _("Relais: this code is to sign in on the website or the phone line, where you asked for it. "
+                 "Type it there. Nothing was changed.")
     if pending is None:
         return _("Relais: this code or the second answer is not right, or the code has expired. "
                  "Nothing was changed.")
     actor, p, key = Actor(person.id, "sms"), pending.params, f"sms:{sid}"
-    subject_id = p.get("subject_id", person.id)
     try:
-        if pending.purpose == "oppose":
-            record = spaces.oppose(actor, subject_id, key)
-        elif pending.purpose == "close":
-            record = spaces.close(actor, subject_id, bool(p.get("delete")), key)
-        elif pending.purpose == "reopen":
-            record = spaces.reopen(actor, subject_id, key)
-        elif pending.purpose == "emergency":
-            record = spaces.set_emergency_access(actor, subject_id, p["setting"], p["on"], key)
-        elif pending.purpose == "block":
-            record = access.block_professional(actor, subject_id, p["event_id"], key)
-        elif pending.purpose == "revoke":
-            record = helpers.revoke_helper(actor, subject_id, p["mandate_id"], key)
-        else:
-            record = access.report_access(actor, subject_id, p["event_id"], key)
+        record = CONFIRM[pending.purpose](actor, p.get("subject_id", person.id), p, key)
     except (WindowClosed, InvalidTransition, NotFound):
         return _not_possible()
     except NotAuthorized as exc:  # the mandate ended between the code and the answer
