@@ -23,7 +23,6 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config.from_object(Config)
     if overrides:
         app.config.update(overrides)
-    app.config.setdefault("MAX_CONTENT_LENGTH", 256 * 1024)  # no form, webhook or event is larger
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _local_secret(app.instance_path)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql://"):
@@ -32,9 +31,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
     if app.config["TRUSTED_PROXIES"]:
-        from werkzeug.middleware.proxy_fix import ProxyFix
-        n = app.config["TRUSTED_PROXIES"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+        from .proxies import TrustedProxies
+        app.wsgi_app = TrustedProxies(app.wsgi_app, app.config["TRUSTED_PROXIES"],
+                                      app.config["TRUSTED_PROXY_ADDRESSES"])
     db.init_app(app)
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
     csrf.init_app(app)

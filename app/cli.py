@@ -8,7 +8,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 
-from . import audit, clock
+from . import audit, clock, csvsafe
 from .services import access, identity, spaces
 from .services.validation import RowErrors, enrolment_from_row, submit_access
 
@@ -55,7 +55,7 @@ def enrol_command(batch, codes_out):
     imported = rejected = 0
     seen: set[str] = set()
     with open(codes_out, "w", newline="", encoding="utf-8") as out:
-        writer = csv.writer(out)
+        writer = csvsafe.Writer(out)
         writer.writerow(["nir", "provisional_code"])
         for row in reader:
             line = reader.line_num
@@ -99,7 +99,7 @@ def import_events(events):
                 raise RowErrors(NOT_UTF8)
             try:
                 data = json.loads(text)
-            except json.JSONDecodeError:
+            except (json.JSONDecodeError, RecursionError):
                 raise RowErrors({"line": "not valid JSON"}) from None
             event, decision, created = submit_access(data, "cli")
         except RowErrors as exc:
@@ -152,7 +152,7 @@ def reports():
 @click.argument("out", type=click.File("w", encoding="utf-8"))
 def export_reports(out):
     """Write the reported accesses as CSV for the operator's case handling."""
-    writer = csv.writer(out)
+    writer = csvsafe.Writer(out)  # names come from outside: none may run as a formula in a spreadsheet
     writer.writerow(["reference", "reported_at", "channel", "person_id", "occurred_at", "professional_name",
                      "profession", "organisation", "professional_id", "mode", "decision"])
     for report, event in access.reports_for_export():

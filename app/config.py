@@ -17,11 +17,18 @@ class Config:
     TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
     TWILIO_FROM_NUMBER = os.environ.get("TWILIO_FROM_NUMBER", "")
     TWILIO_API_URL = os.environ.get("TWILIO_API_URL", "https://api.twilio.com")
+    TWILIO_TIMEOUT = _int("TWILIO_TIMEOUT", 10)  # seconds a call to Twilio's API may take before it is retried
+    # Key that encrypts a code while its message waits for the carrier (default: derived from SECRET_KEY).
+    SEAL_KEY = os.environ.get("SEAL_KEY")
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
     OPERATOR_API_KEY = os.environ.get("OPERATOR_API_KEY", "")
     # How many proxies (load balancer, TLS front) sit before gunicorn and add X-Forwarded-For: the limits per
     # client address then apply to the browser's address, not to the proxy's (0: none, e.g. on loopback).
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
+    # The proxies' own addresses (comma-separated addresses or networks): X-Forwarded-For is believed only from
+    # them, so a client reaching gunicorn directly cannot choose the address its limits are counted under.
+    TRUSTED_PROXY_ADDRESSES = tuple(a.strip() for a in os.environ.get("TRUSTED_PROXY_ADDRESSES", "").split(",")
+                                    if a.strip())
     SMTP_HOST = os.environ.get("SMTP_HOST", "")  # e-mails; without it they go to the log like SMS
     SMTP_PORT = _int("SMTP_PORT", 25)
     MAIL_FROM = os.environ.get("MAIL_FROM", "Relais <ne-pas-repondre@relais.invalid>")
@@ -57,6 +64,11 @@ class Config:
     SESSION_MAX_HOURS = _int("SESSION_MAX_HOURS", 12)
     HISTORY_PAGE_SIZE = _int("HISTORY_PAGE_SIZE", 20)
 
+    # New letter codes and SMS sign-in codes: a flood of requests cannot flood a person's phone or letterbox.
+    NEW_CODE_PER_15_MINUTES = _int("NEW_CODE_PER_15_MINUTES", 3)
+    NEW_CODE_PER_DAY = _int("NEW_CODE_PER_DAY", 10)
+    SENDS_PER_CLIENT_HOUR = _int("SENDS_PER_CLIENT_HOUR", 30)   # requests that send a code, per address or number
+
     # --- one-time codes by SMS (ASVS 5.0 6.5.5, NIST SP 800-63B; Mon espace santé uses 15 minutes) ----
     OTP_VALID_MINUTES = _int("OTP_VALID_MINUTES", 10)
     OTP_MAX_TRIES = _int("OTP_MAX_TRIES", 5)
@@ -69,6 +81,13 @@ class Config:
     ARGON2_PARALLELISM = _int("ARGON2_PARALLELISM", 1)
 
     # --- web hardening ----------------------------------------------------------
+    # No form, webhook or event is larger than a few kilobytes: anything above is refused (413) before parsing.
+    MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", 16 * 1024)
+    MAX_FORM_MEMORY_SIZE = MAX_CONTENT_LENGTH
+    MAX_FORM_PARTS = 100
+    # Access events: refused when before Mon espace santé existed or later than this many hours from now.
+    ACCESS_EVENTS_SINCE = os.environ.get("ACCESS_EVENTS_SINCE", "2021-01-01")
+    ACCESS_EVENTS_AHEAD_HOURS = _int("ACCESS_EVENTS_AHEAD_HOURS", 24)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = PUBLIC_BASE_URL.startswith("https://")

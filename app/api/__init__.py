@@ -39,7 +39,3 @@ def register(app) -> None:
     from .. import csrf
     csrf.exempt(bp)  # a machine client with a bearer key: no browser session to protect
     app.register_blueprint(bp)
-
-    @app.errorhandler(413)
-    def too_large(exc):
-        return jsonify(error="too_large"), 413

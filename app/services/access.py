@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
 from flask import current_app
+from sqlalchemy.exc import IntegrityError
 
 from .. import audit, clock, messages, outbox
 from ..clock import PARIS
@@ -62,13 +63,29 @@ class UnknownPerson(Exception):
 def record_access(attempt: AccessAttempt, channel: str) -> tuple[AccessEvent, Decision, bool]:
     """Decide and record one access; a repeated event_id returns the first record (created=False)."""
     key = attempt.event_id or uuid.uuid4().hex
-    existing = db.session.scalar(db.select(AccessEvent).where(AccessEvent.event_key == key))
+    existing = _recorded(key)
     if existing is not None:
-        return existing, Decision(existing.decision == "granted", existing.decision_reason,
-                                  existing.masked_visible), False
+        return existing
     person_id = db.session.scalar(db.select(Person.id).where(Person.nir_lookup == lookup("nir", attempt.nir)))
     if person_id is None:
         raise UnknownPerson()
+    try:
+        return _record(attempt, person_id, key, channel)
+    except IntegrityError:  # the same event_id, at the same moment, on another worker: its answer is ours
+        existing = _recorded(key)
+        if existing is None:
+            raise
+        return existing
+
+
+def _recorded(key: str) -> tuple[AccessEvent, Decision, bool] | None:
+    event = db.session.scalar(db.select(AccessEvent).where(AccessEvent.event_key == key))
+    if event is None:
+        return None
+    return event, Decision(event.decision == "granted", event.decision_reason, event.masked_visible), False
+
+
+def _record(attempt: AccessAttempt, person_id: int, key: str, channel: str) -> tuple[AccessEvent, Decision, bool]:
     with transaction():
         space = db.session.get(HealthSpace, person_id)
         _settle(space, clock.today())

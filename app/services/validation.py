@@ -1,9 +1,11 @@
 """Validation of operator input (CSV rows, JSON events): every error named by field, in plain words."""
 import re
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import phonenumbers
+from flask import current_app
 
+from .. import clock
 from ..domain import identifiers
 from ..domain.emergency import Mode
 from ..domain.errors import InvalidIdentifier
@@ -129,7 +131,17 @@ def _timestamp(value) -> datetime:
         raise ValueError("must be an ISO 8601 date and time, e.g. 2026-11-24T10:15:00+01:00") from None
     if moment.tzinfo is None:
         raise ValueError("must carry its time zone, e.g. +01:00 or Z")
-    return moment.astimezone(timezone.utc).replace(tzinfo=None)
+    try:  # «9999-12-31T23:59:59-23:59» is past the last moment a date can hold once in UTC
+        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+    except OverflowError:
+        raise ValueError("is out of range") from None
+    c = current_app.config
+    since = datetime.fromisoformat(c["ACCESS_EVENTS_SINCE"])
+    if moment < since:
+        raise ValueError(f"is before {since:%Y-%m-%d}: no health space was open then")
+    if moment > clock.now() + timedelta(hours=c["ACCESS_EVENTS_AHEAD_HOURS"]):
+        raise ValueError("is in the future")
+    return moment
 
 
 def access_attempt_from_json(data) -> AccessAttempt:

@@ -3,7 +3,7 @@ from datetime import date
 import hashlib
 import os
 
-from flask import Flask, abort, g, render_template, request, send_file, session, url_for
+from flask import Flask, Response, abort, g, jsonify, render_template, request, send_file, session, url_for
 from flask_babel import format_date, format_datetime, get_translations, gettext as _
 from jinja2.ext import _make_new_gettext, _make_new_ngettext  # the i18n extension's own newstyle wrappers
 from flask_wtf.csrf import CSRFError
@@ -76,7 +76,7 @@ def register(app: Flask) -> None:
         h["X-Frame-Options"] = "DENY"
         h["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
         if app.config["SESSION_COOKIE_SECURE"]:
-            h["Strict-Transport-Security"] = "max-age=31536000"
+            h["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
         if request.endpoint != "asset":
             # Pages carry personal data or a CSRF token: never stored by a browser or a proxy.
             h["Cache-Control"] = "no-store"
@@ -94,6 +94,16 @@ def register(app: Flask) -> None:
     @app.errorhandler(400)
     def bad_request(exc):
         return error_page(400, _("We could not read this request"), _("Go back and try again."))
+
+    @app.errorhandler(413)
+    def too_large(exc):
+        # Refused before it is parsed: no form, webhook or event of Relais is this large.
+        if request.path.startswith("/api/"):
+            return jsonify(error="too_large", message="The request is larger than this service accepts."), 413
+        if request.path.startswith("/ivr/"):
+            return Response("", status=413, mimetype="text/plain")
+        return error_page(413, _("This request is too large"),
+                          _("Nothing was changed. Go back and check what you typed, then try again."))
 
     @app.errorhandler(404)
     def not_found(exc):
