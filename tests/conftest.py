@@ -39,15 +39,50 @@ def app(tmp_path_factory):
     return application
 
 
+ISSUED: list[str] = []  # every code Relais made during the current test: letter codes and one-time codes
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _record_codes():
+    """Remember each code as it is made, so that each test can check no table of messages kept it."""
+    from app.services import one_time
+    make_letter_code, make_one_time = identity._issue_code, one_time.issue
+
+    def letter_code(*args, **kwargs):
+        code = make_letter_code(*args, **kwargs)
+        ISSUED.append(code)
+        return code
+
+    def one_time_code(*args, **kwargs):
+        code = make_one_time(*args, **kwargs)
+        ISSUED.append(code)
+        return code
+    identity._issue_code, one_time.issue = letter_code, one_time_code
+    yield
+    identity._issue_code, one_time.issue = make_letter_code, one_time
+
+
+def codes_kept_in_messages() -> list[str]:
+    """Codes found in clear in the outbox or in the stored SMS replies (SPEC: never once they have served)."""
+    from app.domain.identifiers import format_code
+    from app.models import InboundMessage, OutboxMessage
+    texts = [*db.session.scalars(db.select(OutboxMessage.body)), *db.session.scalars(db.select(InboundMessage.reply))]
+    forms = {form for code in ISSUED for form in ((code, format_code(code)) if len(code) == 12 else (code,))}
+    return sorted({form for form in forms for text in texts if form in (text or "")})
+
+
 @pytest.fixture(autouse=True)
 def _clean(app):
+    ISSUED.clear()
     yield
     clock.freeze(None)
     with app.app_context():
         db.session.rollback()
+        kept = codes_kept_in_messages()
         for table in reversed(db.metadata.sorted_tables):
             db.session.execute(table.delete())
         db.session.commit()
+    assert not kept, f"codes kept in clear in a message table: {kept}"
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from app import clock
+from app.outbox import text_of
 from app.models import (AccessReport, ActionRecord, BlockedProfessional, CallState, HealthSpace, OutboxMessage,
                         db)
 from app.services import access, identity
@@ -327,7 +328,7 @@ def test_no_letter_identify_with_a_code_by_sms(app, call, enrol):
     c.press("1")
     assert "6-digit code" in c.text
     with app.app_context():
-        body = db.session.scalars(db.select(OutboxMessage).order_by(OutboxMessage.id.desc())).first().body
+        body = text_of(db.session.scalars(db.select(OutboxMessage).order_by(OutboxMessage.id.desc())).first())
     code = re.search(r"\b(\d{6})\b", body).group(1)
     c.press(code + "#")
     assert "Access by the SAMU: allowed." in c.text

@@ -22,6 +22,7 @@ from datetime import date, timedelta
 import pytest
 from hypothesis import HealthCheck, Phase, settings, strategies as st
 
+from app.outbox import text_of
 from app import clock
 from app.models import OutboxMessage, db
 from app.services import Actor, access, helpers, identity, spaces
@@ -172,7 +173,7 @@ def fresh_world(app, state: str = "active", sms_code: bool = False) -> World:
         code = None
         if sms_code:
             identity.send_sign_in_code(NIR_H, h.vitale_serial, h.birth_date, client="world", channel="web")
-            body = db.session.scalar(db.select(OutboxMessage.body).order_by(OutboxMessage.id.desc()).limit(1))
+            body = text_of(db.session.scalars(db.select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(1)).first())
             code = re.search(r"\b(\d{6})\b", body).group(1)
         check_tables_are_classified()
         return World(state, h, r, t, c, k, events, block_id, helper_mandate_id, tutelle_id, code)

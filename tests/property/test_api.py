@@ -107,11 +107,14 @@ def test_any_body_gets_201_or_a_plain_400_and_stores_nothing_unless_right(app, w
 @examples(10)
 @given(depth=st.integers(min_value=2_000, max_value=120_000), opener=st.sampled_from([b"[", b"{\"a\":"]))
 @example(depth=100_000, opener=b"[").via("b'[' * 100000: json.loads raises RecursionError, not ValueError")
-def test_deeply_nested_json_is_a_plain_400(app, world, api_key, depth, opener):
+@example(depth=3_000, opener=b"[").via("under the size limit, nested past the parser's recursion limit")
+def test_deeply_nested_json_is_a_plain_400_or_413_above_the_size_limit(app, world, api_key, depth, opener):
     world("active")
     before = snapshot(app)
-    response = post(app, opener * depth, "application/json", f"Bearer {KEY}")
-    assert response.status_code == 400 and is_plain_error(response)
+    body = opener * depth
+    response = post(app, body, "application/json", f"Bearer {KEY}")
+    expected = 413 if len(body) > app.config["MAX_CONTENT_LENGTH"] else 400
+    assert response.status_code == expected and is_plain_error(response)
     assert_unchanged(before, snapshot(app))
 
 

@@ -288,7 +288,8 @@ safe_text = st.from_regex(r"[A-Za-zÀ-ÖØ-öø-ÿ0-9][A-Za-zÀ-ÖØ-öø-ÿ0-9 
 
 @st.composite
 def good_events(draw, nirs: list[str], event_id: str | None):
-    moment = draw(st.datetimes(datetime(2020, 1, 1), datetime(2030, 12, 31)))
+    # Between Mon espace santé's start (2021) and now: anything else is refused (tests below).
+    moment = draw(st.datetimes(datetime(2021, 1, 2), datetime.now() - timedelta(days=1)))
     offset = draw(st.sampled_from(["Z", "+00:00", "+01:00", "+02:00", "-05:00"]))
     mode = draw(st.sampled_from(["normal", "normal", "samu", "break_glass"]))
     event = {"nir": written(draw(st.sampled_from(nirs)), draw(st.integers(0, 3))),
@@ -311,7 +312,10 @@ BAD_FIELD = {
     "nir": st.one_of(st.sampled_from(["", "123", "240037511200568", NIR_UNKNOWN, None, 240037511200567, []]),
                      weird_text.filter(lambda t: not is_nir(t))),
     "occurred_at": st.one_of(st.sampled_from(["2026-11-20T10:15:00", "yesterday", "", None, 1732094100,
-                                              "2026-13-01T00:00Z", "2026-11-20", "20/11/2026 10:15"]),
+                                              "2026-13-01T00:00Z", "2026-11-20", "20/11/2026 10:15",
+                                              # past what a date holds once in UTC, before 2021, far ahead
+                                              "9999-12-31T23:59:59-23:59", "0001-01-01T00:00:00+14:00",
+                                              "2020-12-31T23:00:00Z", "2099-01-01T00:00:00Z"]),
                              weird_text.filter(lambda t: not re.match(r"\d{4}-\d{2}-\d{2}.*([+-]\d{2}|Z)$", t))),
     "professional_name": st.sampled_from(["", "  ", None, 42, ["Dr"], {"a": 1}, "x" * 201, "<b>Dr</b>", "Dr\x00"]),
     "profession": st.sampled_from(["", None, 3.5, "y" * 101, "a\x01b"]),

@@ -4,6 +4,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
+from app.outbox import text_of
 from app import clock
 from app.domain.errors import IdentificationFailed, IdentificationLocked
 from app.domain.identifiers import normalize_provisional_code
@@ -33,7 +34,7 @@ def outbox():
 
 
 def code_in(message: OutboxMessage) -> str:
-    found = CODE_IN_TEXT.findall(message.body)
+    found = CODE_IN_TEXT.findall(text_of(message))
     assert len(found) == 1, message.body
     return normalize_provisional_code(found[0])
 

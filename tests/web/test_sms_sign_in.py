@@ -1,6 +1,7 @@
 """Lost letter: identify on the web with a 6-digit code sent by SMS to the registered mobile."""
 import re
 
+from app.outbox import text_of
 from app.models import OutboxMessage, db
 from tests.conftest import User
 
@@ -9,7 +10,7 @@ def _sms_code(app) -> str:
     with app.app_context():
         msg = db.session.scalars(db.select(OutboxMessage).order_by(OutboxMessage.id.desc())).first()
         assert msg.sensitive and msg.channel == "sms"
-        return re.search(r"\b(\d{6})\b", msg.body).group(1)
+        return re.search(r"\b(\d{6})\b", text_of(msg)).group(1)
 
 
 def test_identify_with_a_code_by_sms(app, enrol):

@@ -1,0 +1,227 @@
+"""Parallel bursts of real HTTP requests against a real server: the limits hold when the requests arrive
+together, not only one after another — guesses counted, one-time codes spent, events and SMS handled once.
+
+Each burst leaves from threads behind a barrier (tests/security/realserver.py), on SQLite and on PostgreSQL.
+"""
+import re
+from collections import Counter
+
+import pytest
+import requests
+from twilio.request_validator import RequestValidator
+
+from app import outbox
+from app.domain import identifiers
+from app.models import (AccessEvent, ActionRecord, AuditEntry, InboundMessage, OneTimeCode, OutboxMessage,
+                        ProvisionalCode, Throttle, db)
+from app.services import identity
+from tests.security.realserver import TIMEOUT, Browser, burst
+from tests.security.realserver import live_server  # noqa: F401
+
+LOCKED = "Too many attempts"
+
+
+def _count(app, *where, model=AuditEntry) -> int:
+    with app.app_context():
+        return db.session.scalar(db.select(db.func.count()).select_from(model).where(*where))
+
+
+def _audited(app, action: str) -> int:
+    return _count(app, AuditEntry.action == action)
+
+
+def _text_of(msg: OutboxMessage) -> str:
+    """The deliverable text of a queued message, secret included (bodies of codes are stored masked).
+
+    Before outbox.text_of existed, bodies were stored in clear: the body is the text then.
+    """
+    text_of = getattr(outbox, "text_of", None)
+    return text_of(msg) if text_of is not None else msg.body
+
+
+def _kinds(pages) -> Counter:
+    """The answers by kind, for failure messages: (status, heading, start of the first error)."""
+    return Counter((p.status, p.h1, p.errors[0][:40] if p.errors else "") for p in pages)
+
+
+def _wrong_letter_code(right: str) -> str:
+    code = identifiers.generate_provisional_code()
+    while code == right:
+        code = identifiers.generate_provisional_code()
+    return code
+
+
+# --- A. guessing the letter's code, 30 guesses at once --------------------------------------------
+
+def test_thirty_guesses_at_once_check_five_and_lock_the_rest(app, enrol, live_server):  # noqa: F811
+    holder = enrol(days_ago=10)
+    wrong = {**holder.form(), "code": _wrong_letter_code(holder.code)}
+    n, allowed = 30, app.config["BACKOFF_AFTER_FAILURES"]
+
+    def prepare(i):  # each guess from a fresh session: its own cookie and form token
+        b = Browser(live_server, "en")
+        return b, b.get("/identify")
+
+    pages = burst(n, prepare, lambda i, bp: bp[0].submit(bp[1], wrong))
+
+    statuses = Counter(p.status for p in pages)
+    checked = _audited(app, "identification.failed")
+    refused = sum("do not match" in p.text for p in pages)
+    locked = sum(LOCKED in p.text for p in pages)
+    with app.app_context():
+        row = db.session.get(Throttle, identity._keys(holder.nir, "x")[0])
+        failures = row.failures if row else None
+    seen = (f"answers {dict(statuses)}; {checked} guesses checked, {refused} told 'do not match', "
+            f"{locked} told locked; throttle failures {failures}")
+    assert statuses == {200: n}, seen  # never a 500
+    assert all(p.h1 == "Identify yourself" for p in pages), _kinds(pages)
+    assert checked == refused == allowed, seen  # exactly BACKOFF_AFTER_FAILURES guesses checked
+    assert locked == n - allowed, seen          # the others refused as locked, unchecked
+    assert failures == allowed, seen
+    # Right after, the right details wait too.
+    b = Browser(live_server, "en")
+    page = b.submit(b.get("/identify"), holder.form())
+    assert page.status == 200 and page.h1 == "Identify yourself" and LOCKED in page.text, page
+
+
+# --- B. the SMS sign-in code, 12 guesses at once from one session -----------------------------------
+
+def test_twelve_sms_code_guesses_at_once_spend_the_code_after_five_tries(app, enrol, live_server):  # noqa: F811
+    holder = enrol(days_ago=60)
+    first = Browser(live_server, "en")
+    page = first.submit(first.get("/identify/sms"), {"nir": holder.nir, "vitale_serial": holder.vitale_serial,
+                                                     "birth_date": holder.form()["birth_date"]})
+    assert page.status == 200 and page.h1 == "Enter the code received by SMS", page
+    with app.app_context():
+        msg = db.session.scalars(db.select(OutboxMessage).where(OutboxMessage.person_id == holder.person_id)).one()
+        assert msg.sensitive and msg.channel == "sms"
+        right = re.search(r"\b(\d{6})\b", _text_of(msg)).group(1)
+    n, tries = 12, app.config["OTP_MAX_TRIES"]
+    wrong = [f"{(int(right) + k) % 10**6:06d}" for k in range(1, n + 1)]
+
+    def prepare(i):  # the same session (its cookie copied), a form token fetched by each thread
+        b = Browser(live_server, "en", cookies=first.http.cookies)
+        return b, b.get("/identify/sms/code")
+
+    pages = burst(n, prepare, lambda i, bp: bp[0].submit(bp[1], {"code": wrong[i]}))
+
+    statuses = Counter(p.status for p in pages)
+    checked = _audited(app, "otp.checked")
+    with app.app_context():
+        row = db.session.scalars(db.select(OneTimeCode).where(OneTimeCode.person_id == holder.person_id)).one()
+        row_tries, dead = row.tries, row.used_at is not None
+    seen = (f"answers {dict(statuses)}; {checked} codes checked; code row tries={row_tries}, "
+            f"used_at {'set' if dead else 'not set'}")
+    assert statuses == {200: n}, seen  # never a 500
+    assert all(p.h1 == "Enter the code received by SMS" for p in pages), _kinds(pages)  # nobody signed in
+    assert checked <= tries, seen
+    assert (row_tries, dead) == (tries, True), seen
+    # Even once any back-off of the NIR is over, the code is dead: the right one is refused.
+    with app.app_context():
+        db.session.execute(db.delete(Throttle))
+        db.session.commit()
+    page = first.submit(first.get("/identify/sms/code"), {"code": right})
+    assert page.status == 200 and page.h1 == "Enter the code received by SMS", page
+    assert any("not right" in e for e in page.errors), page
+
+
+# --- C. one access event sent 12 times at once -----------------------------------------------------
+
+@pytest.fixture
+def operator_key(app):
+    saved = app.config["OPERATOR_API_KEY"]
+    app.config["OPERATOR_API_KEY"] = "operator-burst-key"
+    yield "operator-burst-key"
+    app.config["OPERATOR_API_KEY"] = saved
+
+
+def test_the_same_event_id_twelve_times_at_once_is_one_event_and_one_message(app, enrol, live_server,  # noqa: F811
+                                                                             operator_key):
+    holder = enrol(days_ago=60)
+    body = {"nir": holder.nir, "occurred_at": "2026-11-20T10:15:00+01:00", "professional_name": "Dr Claire Petit",
+            "profession": "Médecin généraliste", "organisation": "Cabinet du Parc", "mode": "normal",
+            "section": "Ordonnances", "reason": None, "event_id": "burst-1"}
+    n = 12
+
+    def fire(i, http):
+        r = http.post(live_server + "/api/v1/access-events", json=body,
+                      headers={"Authorization": f"Bearer {operator_key}"}, timeout=TIMEOUT)
+        is_json = r.headers.get("Content-Type", "").startswith("application/json")
+        return r.status_code, r.json() if is_json else r.text[:200]
+
+    answers = burst(n, lambda i: requests.Session(), fire)
+
+    statuses = Counter(status for status, _ in answers)
+    decisions = Counter(a["decision"] if isinstance(a, dict) else None for _, a in answers)
+    events = _count(app, model=AccessEvent)
+    with app.app_context():
+        event_ids = db.session.scalars(db.select(AccessEvent.id)).all()
+    messages = _count(app, model=OutboxMessage)
+    seen = f"answers {dict(statuses)}; decisions {dict(decisions)}; {events} access events, {messages} messages"
+    assert set(statuses) <= {200, 201}, seen  # never a 500
+    assert decisions == {"granted": n}, seen  # the same decision to every copy
+    assert {a["event_id"] for _, a in answers} == {"burst-1"}, answers
+    assert events == 1, seen
+    assert messages == 1, seen
+    assert _count(app, OutboxMessage.access_event_id == event_ids[0], model=OutboxMessage) == 1, seen
+
+
+# --- D. asking for a new letter code 20 times at once -----------------------------------------------
+
+def test_twenty_new_code_requests_at_once_issue_three_codes_at_most(app, enrol, live_server):  # noqa: F811
+    holder = enrol(days_ago=10)
+    details = {"nir": holder.nir, "vitale_serial": holder.vitale_serial, "birth_date": holder.form()["birth_date"]}
+    n = 20
+    cap = app.config.get("NEW_CODE_PER_15_MINUTES", 3)  # the per-person cap (and NEW_CODE_PER_DAY = 10)
+
+    def prepare(i):
+        b = Browser(live_server, "en")
+        return b, b.get("/code/new")
+
+    pages = burst(n, prepare, lambda i, bp: bp[0].submit(bp[1], details))
+
+    statuses = Counter(p.status for p in pages)
+    sent = _count(app, OutboxMessage.person_id == holder.person_id, model=OutboxMessage)
+    issued = _count(app, ProvisionalCode.person_id == holder.person_id, model=ProvisionalCode) - 1  # - the letter's
+    voided = _count(app, ProvisionalCode.person_id == holder.person_id, ProvisionalCode.voided_at.is_not(None),
+                    model=ProvisionalCode)
+    seen = f"answers {dict(statuses)}; {sent} messages sent, {issued} codes issued, {voided} voided"
+    assert statuses == {200: n}, seen  # never a 500
+    # Each request counts against the NIR before its work (as a guess would), so a burst may also meet the
+    # pause: the same for a NIR that matches and one that does not, so it says nothing of the person.
+    kinds = Counter("sent" if p.h1 == "Your request is recorded" else "paused" if "Too many attempts" in p.text
+                    else p.h1 for p in pages)
+    assert set(kinds) <= {"sent", "paused"} and kinds["sent"] >= 1, _kinds(pages)
+    assert 1 <= issued <= cap and voided <= cap, f"{seen}: at most {cap} new codes in 15 minutes"
+    assert sent == issued, seen  # each code issued is sent, once
+
+
+# --- E. one SMS command delivered 12 times at once by Twilio ----------------------------------------
+
+def test_the_same_sms_twelve_times_at_once_is_answered_the_same_and_sent_once(app, enrol, live_server):  # noqa: F811
+    holder = enrol(days_ago=60)
+    params = {"MessageSid": "SM" + "b" * 32, "AccountSid": "AC" + "0" * 32, "From": holder.phone,
+              "To": "+33900003422", "Body": "HISTORIQUE", "NumMedia": "0"}
+    # Twilio signs the public URL, not the live server's address.
+    signature = RequestValidator(app.config["TWILIO_AUTH_TOKEN"]).compute_signature(
+        app.config["PUBLIC_BASE_URL"] + "/ivr/sms", params)
+    n = 12
+
+    def fire(i, http):
+        r = http.post(live_server + "/ivr/sms", data=params, headers={"X-Twilio-Signature": signature},
+                      timeout=TIMEOUT)
+        return r.status_code, r.text
+
+    answers = burst(n, lambda i: requests.Session(), fire)
+
+    statuses = Counter(status for status, _ in answers)
+    replies = Counter(text for _, text in answers)
+    inbound = _count(app, model=InboundMessage)
+    receipts = _count(app, ActionRecord.action == "history.sent", model=ActionRecord)
+    sent = _count(app, OutboxMessage.person_id == holder.person_id, model=OutboxMessage)
+    seen = (f"answers {dict(statuses)}; {len(replies)} different replies; {inbound} inbound messages kept, "
+            f"{receipts} history receipts, {sent} messages queued")
+    assert statuses == {200: n}, seen  # never a 500
+    assert len(replies) == 1, (seen, replies)  # the same answer to every copy
+    assert inbound == 1 and receipts == 1, seen
+    assert sent == 1, seen  # the history goes once
