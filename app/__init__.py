@@ -4,18 +4,14 @@ import os
 import secrets
 
 from flask import Flask
-from flask_babel import Babel
-from flask_compress import Compress
-from flask_migrate import Migrate
-from flask_wtf.csrf import CSRFProtect
 
+import ivr
+
+from . import api, cli, web
 from .config import Config
-from .models import db
-
-babel = Babel()
-csrf = CSRFProtect()
-compress = Compress()
-migrate = Migrate()
+from .extensions import babel, compress, csrf, db, migrate
+from .proxies import TrustedProxies
+from .web import locale
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -31,25 +27,18 @@ def create_app(overrides: dict | None = None) -> Flask:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
     if app.config["TRUSTED_PROXIES"]:
-        from .proxies import TrustedProxies
         app.wsgi_app = TrustedProxies(app.wsgi_app, app.config["TRUSTED_PROXIES"],
                                       app.config["TRUSTED_PROXY_ADDRESSES"])
     db.init_app(app)
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
     csrf.init_app(app)
     compress.init_app(app)
-
-    from .web import locale
     babel.init_app(app, locale_selector=locale.select_locale)
 
-    from .web import register as register_web
-    register_web(app)
-    from .api import register as register_api
-    register_api(app)
-    from ivr import register as register_ivr
-    register_ivr(app)
-    from .cli import register as register_cli
-    register_cli(app)
+    web.register(app)
+    api.register(app)
+    ivr.register(app)
+    cli.register(app)
     return app
 
 

@@ -2,15 +2,20 @@
 import csv
 import json
 import sys
+import time
 from datetime import date
 
 import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 
-from . import audit, clock, csvsafe
+from . import audit, clock, csvsafe, outbox
+from .demo import load
+from .domain.errors import InvalidIdentifier
+from .domain.identifiers import normalize_nir
 from .services import access, identity, spaces
-from .services.validation import RowErrors, enrolment_from_row, submit_access
+from .services.mandates import RowRefused, import_mandate, record_autonomy
+from .services.validation import IDENTIFIER_MESSAGES, RowErrors, _iso_date, enrolment_from_row, submit_access
 
 ENROL_COLUMNS = ["nir", "vitale_serial", "family_name", "given_name", "birth_date", "phone", "email",
                  "language", "letter_sent_on"]
@@ -171,7 +176,6 @@ def demo():
 @click.option("--codes-out", type=click.Path(dir_okay=False), default=None)
 def load_demo(codes_out):
     """Load the demo people (idempotent) and print how to identify as each."""
-    from .demo import load
     for line in load(codes_out):
         click.echo(line)
 
@@ -186,9 +190,7 @@ def outbox_group():
 @click.option("--interval", default=2.0, show_default=True, help="seconds between two looks at the queue")
 def outbox_work(once, interval):
     """The worker: sends queued messages, retrying with back-off while the carrier is unreachable."""
-    import time
 
-    from . import outbox
     while True:
         sent = outbox.send_due()
         if once:
@@ -201,8 +203,7 @@ def outbox_work(once, interval):
 @click.argument("out", type=click.File("w", encoding="utf-8"))
 def outbox_letters(out):
     """Write the queued letters as one printable HTML file (a page a letter) and mark them printed."""
-    from .outbox import export_letters
-    count = export_letters(out)
+    count = outbox.export_letters(out)
     click.echo(f"{count} letter(s) written")
 
 
@@ -218,10 +219,6 @@ def mandates_group():
 @click.argument("path", type=click.File("r", encoding="utf-8-sig", errors="surrogateescape"))
 def mandates_import(path):
     """Import MANDATES.csv; bad rows are reported by line and nothing of them is stored."""
-    from .domain.errors import InvalidIdentifier
-    from .domain.identifiers import normalize_nir
-    from .services.mandates import RowRefused, import_mandate
-    from .services.validation import IDENTIFIER_MESSAGES, _iso_date
     reader = csv.DictReader(path)
     missing = [c for c in MANDATE_COLUMNS if c not in (reader.fieldnames or [])]
     if missing:
@@ -269,9 +266,6 @@ def mandates_import(path):
               help="the day autonomy starts (default: today)")
 def mandates_autonomy(nir, on):
     """Record that a minor (16 or more) is autonomous: their parents' mandates end that day."""
-    from .domain.errors import InvalidIdentifier
-    from .domain.identifiers import normalize_nir
-    from .services.mandates import RowRefused, record_autonomy
     try:
         record_autonomy(normalize_nir(nir), on.date() if on else clock.today())
     except InvalidIdentifier:

@@ -9,6 +9,7 @@ from .models import (AccessEvent, AccessReport, ActionRecord, BlockedProfessiona
                      OutboxMessage, ProvisionalCode, db)
 from .services import Actor, access, identity, spaces, transaction
 from .services.identity import Enrolment, find_person_by_nir, rules
+from .services.mandates import import_mandate
 
 # (nir, vitale serial, family, given, birth, phone, email, language, days since the letter, code, situation)
 PEOPLE = [
@@ -59,7 +60,6 @@ def load(codes_out: str | None = None) -> list[str]:
         lines.append(f"  {given} {family}: {nir} / {serial} / {birth.strftime('%d/%m/%Y')} / "
                      f"{format_code(code)} — {situation}")
     for representative, represented, kind in MANDATES:
-        from .services.mandates import import_mandate
         import_mandate(representative, represented, kind, today - timedelta(days=365), None)
     for helper_nir, holder_nir in HELPERS:
         helper, holder = find_person_by_nir(helper_nir), find_person_by_nir(holder_nir)

@@ -1,10 +1,8 @@
 """Texts of outgoing messages, in the person's language. No links, no request for a code, no medical detail."""
-import unicodedata
-
 from flask_babel import force_locale, format_datetime, gettext as _
 
 from .domain.identifiers import format_code
-from .services import format_reference
+from .text import format_reference, gsm7
 
 
 def new_code(person, code: str, reference: str, valid_until) -> str:
@@ -48,26 +46,6 @@ def history_letter(person, events, reference: str) -> str:
         lines = [f"{e.occurred_at:%d/%m/%Y %H:%M} UTC - {e.professional_name}, {e.profession}, {e.organisation} - "
                  f"{e.mode} - {e.decision}" for e in events]
         return "\n".join([head, *lines]) if lines else head
-
-
-GSM7 = set("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§"
-           "¿abcdefghijklmnopqrstuvwxyzäöñüà")
-_FOLD = {"’": "'", "‘": "'", "«": '"', "»": '"', "“": '"', "”": '"', "\u00a0": " ", "\u202f": " ", "–": "-", "—": "-",
-         "œ": "oe", "Œ": "OE", "ç": "c", "…": "..."}
-
-
-def gsm7(text: str) -> str:
-    """Keep an SMS in GSM-7 (160 characters a segment): one letter outside it would make the whole SMS UCS-2."""
-    out = []
-    for c in text:
-        if c in GSM7:
-            out.append(c)
-        elif c in _FOLD:
-            out.append(_FOLD[c])
-        else:
-            base = "".join(b for b in unicodedata.normalize("NFKD", c) if not unicodedata.combining(b))
-            out.append("".join(b for b in base if b in GSM7) or "?")
-    return "".join(out)
 
 
 def _cut(value: str, width: int) -> str:

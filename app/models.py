@@ -1,18 +1,12 @@
 """SQLAlchemy 2 mapped classes: the control plane of a health space, never medical content."""
 from datetime import date, datetime
 
-from flask_sqlalchemy import SQLAlchemy
+import phonenumbers
 from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from . import clock
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-db = SQLAlchemy(model_class=Base)
+from .extensions import db
 
 
 class Person(db.Model):
@@ -44,7 +38,6 @@ class Person(db.Model):
         """The phone number if it can receive SMS; a landline cannot (its messages go by post)."""
         if not self.phone:
             return None
-        import phonenumbers
         kind = phonenumbers.number_type(phonenumbers.parse(self.phone))
         mobile_kinds = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
         return self.phone if kind in mobile_kinds else None

@@ -3,14 +3,17 @@ import logging
 import smtplib
 from datetime import timedelta
 from email.message import EmailMessage
+from html import escape
 
 from flask import current_app
-
 from sqlalchemy.orm.exc import StaleDataError
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
 
 from . import clock
-from .models import OutboxMessage, db
+from .models import OutboxMessage, Person, db
 from .sealed import mask as mask_secret, seal, unseal
+from .text import gsm7
 
 log = logging.getLogger("relais.outbox")
 MAX_ATTEMPTS = 12
@@ -27,7 +30,6 @@ def queue(person, body: str, reference: str, *, secret: str | None = None, chann
         channel = "sms" if person.mobile else "email" if person.email else "letter"
     recipient = {"sms": person.mobile, "email": person.email}.get(channel)
     if channel == "sms":
-        from .messages import gsm7
         body, secret = gsm7(body), gsm7(secret) if secret else None
     sealed = seal(body) if secret else None
     msg = OutboxMessage(person_id=person.id, channel=channel, recipient=recipient, language=person.language,
@@ -56,8 +58,6 @@ def mask(recipient: str | None) -> str:
 
 
 def _twilio_client():
-    from twilio.http.http_client import TwilioHttpClient
-    from twilio.rest import Client
     c = current_app.config
     # A stalled carrier must not hold a worker: each call to Twilio gives up after TWILIO_TIMEOUT seconds.
     client = Client(c["TWILIO_ACCOUNT_SID"], c["TWILIO_AUTH_TOKEN"],
@@ -154,9 +154,6 @@ def send_due(limit: int = 100) -> int:
 
 def export_letters(out) -> int:
     """Queued letters as printable HTML, one page each, then marked printed (in one transaction)."""
-    from html import escape
-
-    from .models import Person
     letters = db.session.scalars(db.select(OutboxMessage).where(
         OutboxMessage.channel == "letter", OutboxMessage.status == "queued").order_by(OutboxMessage.id)
         .with_for_update()).all()

@@ -10,10 +10,11 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from app import clock, messages
 from app.sealed import mask, seal, unseal
+from app.text import format_reference, gsm7
 from app.domain import identifiers
 from app.domain.errors import InvalidIdentifier, InvalidTransition, NotAuthorized, NotFound, WindowClosed
 from app.models import AccessEvent, InboundMessage, OutboxMessage, Person, ProvisionalCode, db
-from app.services import Actor, access, format_reference, helpers, mandates, one_time, spaces
+from app.services import Actor, access, helpers, mandates, one_time, spaces
 from app.services.crypto import lookup, verify_secret
 from app.services.validation import normalize_phone
 
@@ -53,7 +54,7 @@ STATE_CHANGES = {"oppose", "close", "reopen", "samu", "break_glass", "masked", "
 def reply(text: str) -> str:
     response = MessagingResponse()
     if text:
-        response.message(messages.gsm7(text))
+        response.message(gsm7(text))
     return str(response)
 
 
@@ -177,7 +178,7 @@ def command_for(person: Person, subject: Person, phone: str, text: str, sid: str
 
 
 def _short(person: Person) -> str:
-    return messages.gsm7(f"{person.given_name} {person.family_name}")[:30]
+    return gsm7(f"{person.given_name} {person.family_name}")[:30]
 
 
 def _named(person: Person, words: list[str]) -> tuple[Person | None, str]:
@@ -194,16 +195,10 @@ def _named(person: Person, words: list[str]) -> tuple[Person | None, str]:
     matches = [r for i, r in enumerate(represented)
                if who == str(i + 1) or who == fold(r.given_name).split()[0].replace("-", " ").split()[0]]
     if len(matches) != 1:
-        audit_refusal(person)
+        mandates.refuse_act_for(person.id, "sms", "name")
         return None, messages.fit(lambda f: _("Relais: we did not find this name among the people you act for: "
                                               "%(list)s. Nothing was changed.", list=listing(f)))
     return db.session.get(Person, matches[0].person_id), ""
-
-
-def audit_refusal(person: Person) -> None:
-    from app import audit
-    audit.append(audit.who(person.id), None, "refused.act_for", "sms", reason="name")
-    db.session.commit()
 
 
 def refusal(reason: str) -> str:
@@ -298,7 +293,7 @@ def request_change(person: Person, subject: Person, phone: str, command: str, ar
         params["event_id"] = event_id
         name = db.session.get(AccessEvent, event_id).professional_name
         what = (_("block %(name)s") if command == "block" else _("report the access of %(name)s")) % {
-            "name": messages.gsm7(name)[:24]}
+            "name": gsm7(name)[:24]}
     try:
         code = one_time.issue(phone, person.id, command, params)
     except one_time.TooManyCodes:

@@ -3,6 +3,7 @@ import hmac
 
 from flask import Blueprint, current_app, jsonify, request
 
+from ..extensions import csrf
 from ..services.validation import RowErrors, submit_access
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -36,6 +37,5 @@ def access_events():
 
 
 def register(app) -> None:
-    from .. import csrf
     csrf.exempt(bp)  # a machine client with a bearer key: no browser session to protect
     app.register_blueprint(bp)

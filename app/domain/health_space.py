@@ -1,6 +1,6 @@
 """States of a health space and the rules of each transition (SPEC §2): pure functions of dates."""
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 
 from .errors import InvalidTransition, WindowClosed
@@ -35,7 +35,6 @@ def add_months(day: date, months: int) -> date:
 
 def window_end(letter_sent_on: date, rules: Rules) -> date:
     """Last day on which opposition is still possible."""
-    from datetime import timedelta
     return letter_sent_on + timedelta(days=rules.window_days)
 
 

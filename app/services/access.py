@@ -14,7 +14,7 @@ from ..clock import PARIS
 from ..domain.emergency import Decision, EmergencySettings, decide
 from ..domain.errors import InvalidTransition, NotFound
 from ..models import AccessEvent, AccessReport, BlockedProfessional, HealthSpace, Person, db
-from . import Actor, authorize, new_reference, transaction
+from .base import Actor, authorize, new_reference, transaction
 from .crypto import lookup
 from .spaces import _settle, act_once
 

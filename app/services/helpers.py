@@ -11,9 +11,9 @@ from .. import audit, clock, messages, outbox
 from ..domain import mandates as rules
 from ..domain.errors import HelperRefused, InvalidTransition
 from ..models import Mandate, Person, Throttle, db
-from . import Actor, transaction
+from .base import Actor, transaction
 from .crypto import lookup
-from .mandates import _facts
+from .representation import facts as _facts
 from .spaces import act_once
 
 LOOKUP_FAILURES_PER_DAY = 5

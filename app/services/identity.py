@@ -10,7 +10,8 @@ from ..domain import identifiers
 from ..domain.errors import IdentificationFailed, IdentificationLocked
 from ..domain.health_space import Rules, State, window_end
 from ..models import HealthSpace, Person, ProvisionalCode, Throttle, WebSession, db
-from . import Actor, limits, new_reference, transaction
+from . import limits, one_time
+from .base import Actor, new_reference, transaction
 from .crypto import hash_secret, lookup, token_digest, verify_secret
 
 
@@ -240,7 +241,6 @@ def send_sign_in_code(nir: str, vitale_serial: str, birth_date: date, *, client:
     With `letter_without_mobile` (the phone line), a person with no mobile gets a new letter code instead,
     by e-mail or by post.
     """
-    from . import one_time
     nir_key, client_key = _keys(nir, client)
     _client_may_ask(client)
     _reserve(nir_key, client_key)
@@ -271,7 +271,6 @@ def send_sign_in_code(nir: str, vitale_serial: str, birth_date: date, *, client:
 
 def identify_with_sms_code(nir_lookup: str, code: str, *, client: str, channel: str) -> int:
     """The second half: the code from the SMS, for the person whose NIR was given just before."""
-    from . import one_time
     nir_key, client_key = "nir:" + nir_lookup[:60], "client:" + lookup("client", client)[:56]
     _reserve(nir_key, client_key)
     person = db.session.scalar(db.select(Person).where(Person.nir_lookup == nir_lookup))

@@ -8,24 +8,9 @@ from .. import audit, clock, messages, outbox
 from ..domain import mandates as rules
 from ..domain.errors import NotAuthorized
 from ..models import Mandate, Person, Throttle, db
-from . import new_reference, transaction
+from .base import new_reference, transaction
 from .crypto import lookup
-
-
-def _facts(m: Mandate, represented: Person) -> rules.MandateFacts:
-    return rules.MandateFacts(m.kind, m.valid_from, m.valid_until, m.ended_at is not None, represented.birth_date,
-                              represented.autonomous_on)
-
-
-def current_mandate(representative_id: int, represented_id: int, today: date) -> Mandate | None:
-    represented = db.session.get(Person, represented_id)
-    if represented is None:
-        return None
-    current = [m for m in db.session.scalars(db.select(Mandate).where(
-        Mandate.representative_id == representative_id, Mandate.represented_id == represented_id))
-        if rules.is_current(_facts(m, represented), today, current_app.config["MAJORITY_AGE"])]
-    # A legal mandate counts before a trusted helper's, when a person holds both.
-    return max(current, key=lambda m: rules.strength(m.kind), default=None)
+from .representation import current_mandate, facts as _facts
 
 
 @dataclass(frozen=True)
@@ -178,3 +163,9 @@ def act_for(actor, nir: str) -> int:
         audit.append(audit.who(actor.person_id), audit.who(person.id) if person else None, "refused.act_for",
                      actor.channel, reason="locked" if locked else "no_mandate")
     raise NotAuthorized("no_mandate")
+
+
+def refuse_act_for(representative_id: int, channel: str, reason: str) -> None:
+    """A person asked to act for someone they do not represent (a name not in their list): kept in the audit log."""
+    with transaction():
+        audit.append(audit.who(representative_id), None, "refused.act_for", channel, reason=reason)

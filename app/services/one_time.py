@@ -7,7 +7,8 @@ from flask import current_app
 
 from .. import audit, clock
 from ..models import OneTimeCode, db
-from . import limits, transaction
+from . import limits
+from .base import transaction
 from .crypto import hash_secret, lookup, verify_secret
 
 

@@ -12,7 +12,7 @@ from ..domain import mandates as mandate_rules
 from ..domain.emergency import EmergencySettings, Setting
 from ..domain.errors import InvalidTransition, NotFound
 from ..models import ActionRecord, HealthSpace, InboundMessage, Person, ProvisionalCode, WebSession, db
-from . import SYSTEM, Actor, authorize, new_reference, transaction
+from .base import SYSTEM, Actor, authorize, new_reference, transaction
 from .identity import rules
 from .mandates import current_mandate, end_expired
 

@@ -8,8 +8,9 @@ from flask_babel import format_date, format_datetime, get_translations, gettext 
 from jinja2.ext import _make_new_gettext, _make_new_ngettext  # the i18n extension's own newstyle wrappers
 from flask_wtf.csrf import CSRFError
 
-from ..services import format_reference
+from ..text import format_reference
 from . import locale
+from .views import bp
 
 STATIC_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(__file__))), "static")
 CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
@@ -28,7 +29,6 @@ def _asset_names() -> dict[str, str]:
 
 
 def register(app: Flask) -> None:
-    from .views import bp
     app.register_blueprint(bp)
 
     assets = _asset_names()

@@ -3,7 +3,7 @@ from datetime import date
 from functools import wraps
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
-from flask_babel import get_locale, gettext as _
+from flask_babel import format_datetime, get_locale, gettext as _
 
 from ..domain import identifiers
 from ..domain.emergency import Setting
@@ -109,7 +109,6 @@ def identify():
 
 
 def _fmt_until(moment) -> str:
-    from flask_babel import format_datetime
     return format_datetime(moment, "d MMMM, HH:mm")
 
 

@@ -3,7 +3,7 @@ import re
 from datetime import timedelta
 
 from app import clock, outbox
-from app.messages import GSM7
+from app.text import GSM7
 from app.models import OutboxMessage, db
 from app.services import Actor, access, spaces
 

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 
 from app import clock
-from app.messages import GSM7
+from app.text import GSM7
 from app.models import AccessReport, BlockedProfessional, HealthSpace, OutboxMessage, db
 from app.services import access
 

@@ -59,7 +59,8 @@ def test_history_sms_at_its_longest_is_one_gsm7_segment(app):
     from datetime import datetime
     from types import SimpleNamespace
 
-    from app.messages import GSM7, history_sms
+    from app.messages import history_sms
+    from app.text import GSM7
     events = [SimpleNamespace(occurred_at=datetime(2026, 12, 31, 23, 59),
                               professional_name="Dr Jérôme-Françoise Œillet-Bâtonnière de Saint-Étienne-du-Rouvray")] * 3
     with app.test_request_context():
