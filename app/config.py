@@ -53,6 +53,10 @@ class Config:
     MASKED_IN_EMERGENCY_DEFAULT = os.environ.get("MASKED_IN_EMERGENCY_DEFAULT", "0") == "1"
     REMINDER_DAYS = tuple(int(d) for d in os.environ.get("REMINDER_DAYS", "14,3").split(","))
     AUTONOMY_AGE = _int("AUTONOMY_AGE", 16)
+    # The phone line says why closing is offered instead of saying no while the letter is this recent.
+    RECENT_LETTER_DAYS = _int("RECENT_LETTER_DAYS", 183)
+    HELPERS_PER_PERSON = _int("HELPERS_PER_PERSON", 3)    # trusted helpers a person may name at most
+    PEOPLE_PER_HELPER = _int("PEOPLE_PER_HELPER", 5)      # people a trusted helper may help at most
     MAJORITY_AGE = _int("MAJORITY_AGE", 18)
 
     # --- identification and sessions (QUALITY §5) ----------------------------

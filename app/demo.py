@@ -5,9 +5,18 @@ from . import clock
 from .domain.health_space import State, window_end
 from .domain.identifiers import format_code
 from .domain.mandates import HELPER
-from .models import (AccessEvent, AccessReport, ActionRecord, BlockedProfessional, HealthSpace, Mandate,
-                     OutboxMessage, ProvisionalCode, db)
-from .services import Actor, access, identity, spaces, transaction
+from .models import (
+    AccessEvent,
+    AccessReport,
+    ActionRecord,
+    BlockedProfessional,
+    HealthSpace,
+    Mandate,
+    OutboxMessage,
+    ProvisionalCode,
+    db,
+)
+from .services import Actor, access, commands, identity, transaction
 from .services.identity import Enrolment, find_person_by_nir, rules
 from .services.mandates import import_mandate
 
@@ -54,9 +63,8 @@ def load(codes_out: str | None = None) -> list[str]:
             with transaction():  # the demo's past accesses were notified long ago: nothing to send now
                 db.session.execute(db.delete(OutboxMessage).where(OutboxMessage.person_id == person.id))
         if given == "Sophie":
-            actor = Actor(person.id, "web")
-            spaces.view(actor, person.id)  # the window has ended: the space exists
-            spaces.close(actor, person.id, delete_data=True)
+            # the window has ended: the space exists (act_once applies it), and she closed it asking for deletion
+            commands.dispatch(commands.Close(delete=True), Actor(person.id, "web"), person.id)
         lines.append(f"  {given} {family}: {nir} / {serial} / {birth.strftime('%d/%m/%Y')} / "
                      f"{format_code(code)} — {situation}")
     for representative, represented, kind in MANDATES:

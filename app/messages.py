@@ -1,5 +1,7 @@
 """Texts of outgoing messages, in the person's language. No links, no request for a code, no medical detail."""
-from flask_babel import force_locale, format_datetime, gettext as _
+from flask import current_app
+from flask_babel import force_locale, format_datetime
+from flask_babel import gettext as _
 
 from .domain.identifiers import format_code
 from .text import format_reference, gsm7
@@ -84,7 +86,8 @@ def access_notice(person, event, reference: str) -> str:
         mode = "SAMU" if event.mode == "samu" else _("break-glass")
         if granted:
             return fit(lambda f: _("Relais: EMERGENCY access (%(mode)s) by %(name)s on %(when)s, reason: %(reason)s. "
-                                    "Not you? Reply REPORT or BLOCK. Ref %(ref)s", mode=mode, name=f(event.professional_name),
+                                    "Not you? Reply REPORT or BLOCK. Ref %(ref)s", mode=mode,
+                                    name=f(event.professional_name),
                                     when=when, reason=f(event.reason, "text"), ref=ref))
         return fit(lambda f: _("Relais: EMERGENCY access (%(mode)s) by %(name)s on %(when)s was refused, as you "
                                 "chose. Ref %(ref)s", mode=mode, name=f(event.professional_name), when=when, ref=ref))
@@ -118,8 +121,9 @@ def reminder(person, window_end, reference: str) -> str:
 
 def sign_in_code(person, code: str, reference: str) -> str:
     with force_locale(person.language):
-        return _("Relais: your sign-in code is %(code)s. Valid 10 minutes. Never give it to anyone, even an "
-                 "adviser. Ref %(ref)s", code=code, ref=format_reference(reference))
+        return _("Relais: your sign-in code is %(code)s. Valid %(minutes)s minutes. Never give it to anyone, even an "
+                 "adviser. Ref %(ref)s", code=code, ref=format_reference(reference),
+                 minutes=current_app.config["OTP_VALID_MINUTES"])
 
 
 def action_text(action: str) -> str:

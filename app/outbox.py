@@ -12,7 +12,8 @@ from twilio.rest import Client
 
 from . import clock
 from .models import OutboxMessage, Person, db
-from .sealed import mask as mask_secret, seal, unseal
+from .sealed import mask as mask_secret
+from .sealed import seal, unseal
 from .text import gsm7
 
 log = logging.getLogger("relais.outbox")
@@ -150,6 +151,24 @@ def send_due(limit: int = 100) -> int:
             db.session.rollback()
             log.warning("outbox message #%s disappeared while it was sent", message_id)
     return sent
+
+
+# Twilio's message statuses as the outbox keeps them; callbacks may arrive out of order, so a status only
+# ever moves forward (sent, then delivered or failed).
+DELIVERY = {"queued": "sent", "accepted": "sent", "sending": "sent", "sent": "sent", "delivered": "delivered",
+            "read": "delivered", "undelivered": "failed", "failed": "failed"}
+RANK = {"sent": 1, "delivered": 2, "failed": 2}
+
+
+def record_delivery(provider_id: str, carrier_status: str | None) -> None:
+    """What the carrier reports of a message it was handed, in one conditional update (never backwards)."""
+    reported = DELIVERY.get(carrier_status or "")
+    if reported is None:
+        return
+    ahead = [status for status, rank in RANK.items() if rank >= RANK[reported]]
+    db.session.execute(db.update(OutboxMessage).where(OutboxMessage.provider_id == provider_id,
+                                                      OutboxMessage.status.not_in(ahead)).values(status=reported))
+    db.session.commit()
 
 
 def export_letters(out) -> int:

@@ -1,10 +1,12 @@
-"""Domain exceptions: each channel turns them into its own words."""
+"""Domain exceptions: each carries its Reason, which each channel says in its own words (app/reasons.py)."""
+from .reasons import Reason
 
 
 class DomainError(Exception):
     """A rule refused the request; nothing was changed."""
 
     code = "domain_error"
+    reason: Reason = Reason.NOT_POSSIBLE
 
 
 class InvalidIdentifier(DomainError):
@@ -23,6 +25,7 @@ class IdentificationFailed(DomainError):
 
 class IdentificationLocked(DomainError):
     code = "identification_locked"
+    reason = Reason.LOCKED
 
     def __init__(self, until):
         super().__init__("locked")
@@ -33,15 +36,17 @@ class WindowClosed(DomainError):
     """Opposition asked after the 6-week window: closure is offered instead."""
 
     code = "window_closed"
+    reason = Reason.WINDOW_CLOSED
 
 
 class InvalidTransition(DomainError):
     code = "invalid_transition"
 
-    def __init__(self, state: str, action: str):
+    def __init__(self, state: str, action: str, reason: Reason = Reason.NOT_POSSIBLE):
         super().__init__(f"{action} not allowed from {state}")
         self.state = state
         self.action = action
+        self.reason = reason
 
 
 class NotAuthorized(DomainError):
@@ -49,9 +54,9 @@ class NotAuthorized(DomainError):
 
     code = "not_authorized"
 
-    def __init__(self, reason: str = "no_mandate"):
+    def __init__(self, reason: str = Reason.NO_MANDATE):
         super().__init__(reason)
-        self.reason = reason
+        self.reason = Reason(reason)
 
 
 class HelperRefused(DomainError):
@@ -61,7 +66,7 @@ class HelperRefused(DomainError):
 
     def __init__(self, reason: str):
         super().__init__(reason)
-        self.reason = reason
+        self.reason = Reason(reason)
 
 
 class NotFound(DomainError):

@@ -4,6 +4,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 
 from .errors import InvalidTransition, WindowClosed
+from .reasons import Reason
 
 
 class State(StrEnum):
@@ -51,17 +52,42 @@ def due_for_creation(state: str, letter_sent_on: date, today: date, rules: Rules
     return state == State.NOTIFIED and not window_open(letter_sent_on, today, rules)
 
 
+# Why an action on the space is refused in each state (None: it is possible there).
+_REFUSED_IN = {
+    "oppose": {State.ACTIVE: Reason.WINDOW_CLOSED, State.OPPOSED: Reason.ALREADY_OPPOSED,
+               State.CLOSED: Reason.ALREADY_CLOSED, State.PURGED: Reason.PURGED},
+    "close": {State.NOTIFIED: Reason.NOT_YET_CREATED, State.OPPOSED: Reason.ALREADY_OPPOSED,
+              State.CLOSED: Reason.ALREADY_CLOSED, State.PURGED: Reason.PURGED},
+    "reopen": {State.NOTIFIED: Reason.NOT_CLOSED, State.OPPOSED: Reason.ALREADY_OPPOSED,
+               State.ACTIVE: Reason.NOT_CLOSED, State.PURGED: Reason.PURGED},
+}
+
+
+def refusal(action: str, state: str, letter_sent_on: date, today: date, rules: Rules) -> Reason | None:
+    """Why the holder may not `action` (oppose, close, reopen) now, or None when they may."""
+    if state == State.NOTIFIED and not window_open(letter_sent_on, today, rules):
+        state = State.ACTIVE  # the space is created at the window's end, whether or not the job has run
+    if action == "oppose" and state == State.NOTIFIED:
+        return None
+    return _REFUSED_IN[action].get(State(state))
+
+
+def offers_closure_instead(state: str, letter_sent_on: date, today: date, rules: Rules) -> bool:
+    """Too late to say no, but the space can be closed: the words that explain it are worth saying."""
+    return refusal("oppose", state, letter_sent_on, today, rules) == Reason.WINDOW_CLOSED
+
+
 def check_oppose(state: str, letter_sent_on: date, today: date, rules: Rules) -> None:
-    if state == State.NOTIFIED and window_open(letter_sent_on, today, rules):
-        return
-    if state in (State.NOTIFIED, State.ACTIVE):
+    reason = refusal("oppose", state, letter_sent_on, today, rules)
+    if reason == Reason.WINDOW_CLOSED:
         raise WindowClosed()
-    raise InvalidTransition(state, "oppose")
+    if reason is not None:
+        raise InvalidTransition(state, "oppose", reason)
 
 
 def check_close(state: str) -> None:
     if state != State.ACTIVE:
-        raise InvalidTransition(state, "close")
+        raise InvalidTransition(state, "close", _REFUSED_IN["close"][State(state)])
 
 
 @dataclass(frozen=True)
@@ -80,7 +106,7 @@ def plan_closure(closed_on: date, delete_requested: bool, rules: Rules) -> Closu
 def check_reopen(state: str) -> None:
     """Reopening is possible while the data is archived (R1111-36), i.e. until it is purged."""
     if state != State.CLOSED:
-        raise InvalidTransition(state, "reopen")
+        raise InvalidTransition(state, "reopen", _REFUSED_IN["reopen"][State(state)])
 
 
 def due_for_purge(state: str, plan: ClosurePlan, today: date) -> bool:

@@ -3,8 +3,8 @@ import re
 import secrets
 from datetime import date
 
-from stdnum.fr import nir as stdnum_nir
 from stdnum.exceptions import ValidationError
+from stdnum.fr import nir as stdnum_nir
 
 from .errors import InvalidIdentifier
 

@@ -2,6 +2,8 @@
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from .reasons import Reason
+
 KINDS = ("parent", "tutelle", "habilitation_familiale")
 HELPER = "aidant"  # a trusted helper (proche aidant), named by the holder for at most a year
 # What a minor may not do alone, and what only the holder or a legal representative may do.
@@ -90,14 +92,15 @@ def check_new_mandate(kind: str, valid_from: date, valid_until: date | None, rep
     return None
 
 
-def check_new_helper(helpers_of_person: int, people_of_helper: int, same_person: bool) -> str | None:
-    """Why a trusted helper cannot be named, as a reason code, or None."""
+def check_new_helper(helpers_of_person: int, people_of_helper: int, same_person: bool,
+                     most_helpers: int = HELPERS_PER_PERSON, most_people: int = PEOPLE_PER_HELPER) -> Reason | None:
+    """Why a trusted helper cannot be named, or None."""
     if same_person:
-        return "helper_self"
-    if helpers_of_person >= HELPERS_PER_PERSON:
-        return "too_many_helpers"
-    if people_of_helper >= PEOPLE_PER_HELPER:
-        return "helper_full"
+        return Reason.HELPER_SELF
+    if helpers_of_person >= most_helpers:
+        return Reason.TOO_MANY_HELPERS
+    if people_of_helper >= most_people:
+        return Reason.HELPER_FULL
     return None
 
 

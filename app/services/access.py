@@ -13,7 +13,7 @@ from .. import audit, clock, messages, outbox
 from ..clock import PARIS
 from ..domain.emergency import Decision, EmergencySettings, decide
 from ..domain.errors import InvalidTransition, NotFound
-from ..models import AccessEvent, AccessReport, BlockedProfessional, HealthSpace, Person, db
+from ..models import AccessEvent, AccessReport, BlockedProfessional, HealthSpace, OutboxMessage, Person, db
 from .base import Actor, authorize, new_reference, transaction
 from .crypto import lookup
 from .spaces import _settle, act_once
@@ -223,6 +223,16 @@ def report_access(actor: Actor, subject_id: int, event_id: int, idempotency_key:
     return act_once(actor, subject_id, "access.reported", idempotency_key, change, after)
 
 
+def notified_event(subject_id: int, quoted_reference: str | None = None) -> AccessEvent | None:
+    """The access an answer to a notice is about: the one the quoted reference names, else the last notified."""
+    stmt = db.select(OutboxMessage.access_event_id).where(OutboxMessage.person_id == subject_id,
+                                                          OutboxMessage.access_event_id.is_not(None))
+    if quoted_reference:
+        stmt = stmt.where(OutboxMessage.reference == quoted_reference)
+    event_id = db.session.scalar(stmt.order_by(OutboxMessage.id.desc()).limit(1))
+    return db.session.get(AccessEvent, event_id) if event_id is not None else None
+
+
 def reports_for_export() -> list[tuple[AccessReport, AccessEvent]]:
     return list(db.session.execute(db.select(AccessReport, AccessEvent).join(
         AccessEvent, AccessEvent.id == AccessReport.access_event_id).order_by(AccessReport.id)).all())
@@ -242,7 +252,8 @@ def send_history(actor: Actor, subject_id: int, idempotency_key: str | None = No
 
     def change(space, today):
         to = recipient(space)
-        return {"sent_by": "sms" if to.mobile else "letter", "to": "holder" if to.id == subject_id else "representative"}
+        return {"sent_by": "sms" if to.mobile else "letter",
+                "to": "holder" if to.id == subject_id else "representative"}
 
     def after(record):
         person = db.session.get(Person, subject_id)

@@ -1,13 +1,15 @@
 """What every service shares: who acts (Actor), the transaction, the authorisation of an act, references."""
 import secrets
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from flask import current_app
 
 from .. import audit, clock
 from ..domain import mandates as rules
 from ..domain.errors import NotAuthorized
+from ..domain.reasons import Reason
 from ..models import ActionRecord, OutboxMessage, Person, db
 from .representation import current_mandate
 
@@ -27,6 +29,26 @@ class Actor:
 SYSTEM = Actor(None, "job")
 
 
+@dataclass(frozen=True)
+class Receipt:
+    """What an action leaves: its reference number, what was done, by whom, for whom — a plain value."""
+
+    id: int
+    reference: str
+    action: str
+    subject_id: int
+    actor_id: int | None
+    channel: str
+    created_at: datetime
+    idempotency_key: str | None = None
+    details: dict = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, record: ActionRecord) -> "Receipt":
+        return cls(record.id, record.reference, record.action, record.subject_id, record.actor_id, record.channel,
+                   record.created_at, record.idempotency_key, dict(record.details or {}))
+
+
 @contextmanager
 def transaction():
     try:
@@ -43,7 +65,7 @@ def authorize(actor: Actor, subject_id: int, action: str) -> None:
 
     Every refusal is kept in the audit log, in a transaction of its own.
     """
-    reason = "no_mandate"
+    reason = Reason.NO_MANDATE
     if actor.person_id is not None:
         today = clock.today()
         if actor.person_id == subject_id:
@@ -51,13 +73,13 @@ def authorize(actor: Actor, subject_id: int, action: str) -> None:
             if person is None or rules.may_act_alone(action, person.birth_date, person.autonomous_on, today,
                                                      current_app.config["MAJORITY_AGE"]):
                 return
-            reason = "minor_alone"
+            reason = Reason.MINOR_ALONE
         else:
             mandate = current_mandate(actor.person_id, subject_id, today)
             if mandate is not None:
                 if rules.may_do(mandate.kind, action):
                     return
-                reason = "helper_limit"
+                reason = Reason.HELPER_LIMIT
     with transaction():
         audit.append(actor.label, f"person:{subject_id}", "refused." + action, actor.channel, reason=reason)
     raise NotAuthorized(reason)

@@ -33,7 +33,8 @@ def verify_secret(stored: str | None, value: str) -> bool:
     h = hasher()
     if stored is None:
         c = current_app.config
-        stored, value = _dummy_hash(c["ARGON2_TIME_COST"], c["ARGON2_MEMORY_KIB"], c["ARGON2_PARALLELISM"]), value + "\x00"
+        stored = _dummy_hash(c["ARGON2_TIME_COST"], c["ARGON2_MEMORY_KIB"], c["ARGON2_PARALLELISM"])
+        value = value + "\x00"
         try:
             h.verify(stored, value)
         except (VerificationError, InvalidHashError):

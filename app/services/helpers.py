@@ -73,9 +73,11 @@ def name_helper(actor: Actor, subject_id: int, helper_nir: str, helper_birth: da
             raise HelperRefused("not_found")
         if helper.id in {h.id for h, _m in helpers_of(subject_id, today)}:
             raise HelperRefused("already_helper")
+        c = current_app.config
         reason = rules.check_new_helper(
             len(helpers_of(subject_id, today)),
-            len(_current_helpers([Mandate.representative_id == helper.id], today)), helper.id == subject_id)
+            len(_current_helpers([Mandate.representative_id == helper.id], today)), helper.id == subject_id,
+            c["HELPERS_PER_PERSON"], c["PEOPLE_PER_HELPER"])
         if reason:
             raise HelperRefused(reason)
         mandate = db.session.scalar(db.select(Mandate).where(  # named again the same day after a revocation

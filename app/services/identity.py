@@ -7,7 +7,7 @@ from flask import current_app
 
 from .. import audit, clock, messages, outbox
 from ..domain import identifiers
-from ..domain.errors import IdentificationFailed, IdentificationLocked
+from ..domain.errors import IdentificationFailed, IdentificationLocked, InvalidIdentifier
 from ..domain.health_space import Rules, State, window_end
 from ..models import HealthSpace, Person, ProvisionalCode, Throttle, WebSession, db
 from . import limits, one_time
@@ -23,6 +23,17 @@ def rules() -> Rules:
 
 def find_person_by_nir(nir: str) -> Person | None:
     return db.session.scalar(db.select(Person).where(Person.nir_lookup == lookup("nir", nir)))
+
+
+def find_person_by_phone(phone: str | None) -> Person | None:
+    """The person whose registered number this is (by its keyed hash), or None."""
+    if not phone:
+        return None
+    return db.session.scalar(db.select(Person).where(Person.phone_lookup == lookup("phone", phone)))
+
+
+def person(person_id: int) -> Person | None:
+    return db.session.get(Person, person_id)
 
 
 # --- enrolment ------------------------------------------------------------------------
@@ -290,6 +301,26 @@ def identify_with_sms_code(nir_lookup: str, code: str, *, client: str, channel: 
         audit.append("anonymous", audit.who(person.id) if person else None, "identification.failed", channel,
                      factor="sms_code")
     raise IdentificationFailed()
+
+
+def second_factor(person_id: int, answer: str):
+    """What the person knows besides the SMS, as a check of the request a code confirms: the letter's code to
+    say no (the letter of the person it is about: a minor's letter goes to the representative), else the
+    sender's own date of birth. SMS alone is a weak factor."""
+    def check(pending: one_time.Pending) -> bool:
+        if pending.purpose == "oppose":
+            try:
+                code = identifiers.normalize_provisional_code(answer)
+            except InvalidIdentifier:
+                return False
+            active = _active_code(db.session.get(Person, pending.params.get("subject_id", person_id)))
+            return verify_secret(active.code_hash if active else None, code)
+        try:
+            born = db.session.get(Person, person_id).birth_date
+            return identifiers.parse_birth_date(answer, date(9999, 1, 1)) == born
+        except InvalidIdentifier:
+            return False
+    return check
 
 
 # --- web sessions -----------------------------------------------------------------------

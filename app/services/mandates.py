@@ -10,7 +10,8 @@ from ..domain.errors import NotAuthorized
 from ..models import Mandate, Person, Throttle, db
 from .base import new_reference, transaction
 from .crypto import lookup
-from .representation import current_mandate, facts as _facts
+from .representation import current_mandate
+from .representation import facts as _facts
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,8 @@
 """Health-space actions: oppose, close, reopen, emergency settings, and what the scheduled jobs apply."""
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from flask import current_app
-
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit, clock, messages, outbox
@@ -11,8 +10,9 @@ from ..domain import health_space as hs
 from ..domain import mandates as mandate_rules
 from ..domain.emergency import EmergencySettings, Setting
 from ..domain.errors import InvalidTransition, NotFound
+from ..domain.reasons import Reason
 from ..models import ActionRecord, HealthSpace, InboundMessage, Person, ProvisionalCode, WebSession, db
-from .base import SYSTEM, Actor, authorize, new_reference, transaction
+from .base import SYSTEM, Actor, Receipt, authorize, new_reference, transaction
 from .identity import rules
 from .mandates import current_mandate, end_expired
 
@@ -32,7 +32,8 @@ class SpaceView:
     emergency: EmergencySettings
     actions: list[str]
     has_mobile: bool
-    restricted: str | None = None   # minor_alone or helper_limit: oppose, close and reopen are not for this actor
+    restricted: Reason | None = None  # MINOR_ALONE or HELPER_LIMIT: oppose, close and reopen are not for this actor
+    refusals: dict = field(default_factory=dict)  # oppose, close, reopen -> why not now (absent: possible)
 
 
 def _space(subject_id: int) -> HealthSpace:
@@ -53,33 +54,38 @@ def _settle(space: HealthSpace, today: date) -> None:
 RESERVED = {"oppose", "close", "reopen"}  # what a trusted helper, or a minor alone, may not do
 
 
-def _restriction(actor: Actor, subject_id: int, birth: date, autonomous_on: date | None, today: date) -> str | None:
+def _restriction(actor: Actor, subject_id: int, birth: date, autonomous_on: date | None, today: date
+                 ) -> Reason | None:
     if actor.person_id == subject_id:
         alone = mandate_rules.may_act_alone("space.closed", birth, autonomous_on, today,
                                             current_app.config["MAJORITY_AGE"])
-        return None if alone else "minor_alone"
+        return None if alone else Reason.MINOR_ALONE
     mandate = current_mandate(actor.person_id, subject_id, today) if actor.person_id else None
-    return "helper_limit" if mandate is not None and mandate.kind == mandate_rules.HELPER else None
+    return Reason.HELPER_LIMIT if mandate is not None and mandate.kind == mandate_rules.HELPER else None
 
 
 def view(actor: Actor, subject_id: int) -> SpaceView:
+    """The space as the rules give it today; reading writes nothing (the creation at the window's end is
+    written by the jobs, or by the next action, in act_once)."""
     authorize(actor, subject_id, "view")
-    with transaction():
-        space = _space(subject_id)
-        today = clock.today()
-        _settle(space, today)
-        p = space.person
-        restricted = _restriction(actor, subject_id, p.birth_date, p.autonomous_on, today)
-        return SpaceView(
-            person_id=p.id, given_name=p.given_name, family_name=p.family_name, state=space.state,
-            letter_sent_on=space.letter_sent_on, window_ends_on=space.window_ends_on,
-            days_left=hs.days_left(space.letter_sent_on, today, rules()),
-            closed_at=space.closed_at.date() if space.closed_at else None,
-            archive_until=space.archive_until, deletion_due_on=space.deletion_due_on,
-            emergency=EmergencySettings(space.samu_access, space.break_glass_access, space.masked_in_emergency),
-            actions=[a for a in hs.available_actions(space.state, space.letter_sent_on, today, rules())
-                     if not restricted or a not in RESERVED],
-            has_mobile=bool(p.mobile), restricted=restricted)
+    space = _space(subject_id)
+    today = clock.today()
+    state = hs.State.ACTIVE if hs.due_for_creation(space.state, space.letter_sent_on, today, rules()) \
+        else space.state
+    p = space.person
+    restricted = _restriction(actor, subject_id, p.birth_date, p.autonomous_on, today)
+    return SpaceView(
+        person_id=p.id, given_name=p.given_name, family_name=p.family_name, state=state,
+        letter_sent_on=space.letter_sent_on, window_ends_on=space.window_ends_on,
+        days_left=hs.days_left(space.letter_sent_on, today, rules()),
+        closed_at=space.closed_at.date() if space.closed_at else None,
+        archive_until=space.archive_until, deletion_due_on=space.deletion_due_on,
+        emergency=EmergencySettings(space.samu_access, space.break_glass_access, space.masked_in_emergency),
+        actions=[a for a in hs.available_actions(space.state, space.letter_sent_on, today, rules())
+                 if not restricted or a not in RESERVED],
+        has_mobile=bool(p.mobile), restricted=restricted,
+        refusals={a: why for a in sorted(RESERVED)
+                  if (why := restricted or hs.refusal(a, space.state, space.letter_sent_on, today, rules()))})
 
 
 def _existing(idempotency_key: str | None) -> ActionRecord | None:
@@ -119,7 +125,7 @@ def _tell_on_behalf(actor: Actor, person: Person, action: str, record: ActionRec
 
 
 def act_once(actor: Actor, subject_id: int, action: str, idempotency_key: str | None, change,
-             after=None) -> ActionRecord:
+             after=None) -> Receipt:
     """Run `change` and record its receipt in one transaction; a repeated key returns the first receipt.
 
     `change(space, today)` checks the rules, mutates, and returns the details to keep on the receipt;
@@ -128,7 +134,7 @@ def act_once(actor: Actor, subject_id: int, action: str, idempotency_key: str | 
     authorize(actor, subject_id, action)
     previous = _existing(idempotency_key)
     if previous is not None and previous.subject_id == subject_id:
-        return previous
+        return Receipt.of(previous)
     try:
         with transaction():
             space = db.session.get(HealthSpace, subject_id, with_for_update=True)
@@ -140,16 +146,18 @@ def act_once(actor: Actor, subject_id: int, action: str, idempotency_key: str | 
             record = _receipt(actor, subject_id, action, idempotency_key, **details)
             if after is not None:
                 after(record)
-            return record
+            db.session.flush()
+            receipt = Receipt.of(record)
+        return receipt
     except IntegrityError:
         # A double submit raced us to the unique key: the first one's receipt is the answer.
         previous = _existing(idempotency_key)
         if previous is None:
             raise
-        return previous
+        return Receipt.of(previous)
 
 
-def oppose(actor: Actor, subject_id: int, idempotency_key: str | None = None) -> ActionRecord:
+def oppose(actor: Actor, subject_id: int, idempotency_key: str | None = None) -> Receipt:
     def change(space, today):
         hs.check_oppose(space.state, space.letter_sent_on, today, rules())
         space.state = hs.State.OPPOSED
@@ -161,7 +169,7 @@ def oppose(actor: Actor, subject_id: int, idempotency_key: str | None = None) ->
     return act_once(actor, subject_id, "space.opposed", idempotency_key, change)
 
 
-def close(actor: Actor, subject_id: int, delete_data: bool, idempotency_key: str | None = None) -> ActionRecord:
+def close(actor: Actor, subject_id: int, delete_data: bool, idempotency_key: str | None = None) -> Receipt:
     def change(space, today):
         hs.check_close(space.state)
         plan = hs.plan_closure(today, delete_data, rules())
@@ -173,7 +181,7 @@ def close(actor: Actor, subject_id: int, delete_data: bool, idempotency_key: str
     return act_once(actor, subject_id, "space.closed", idempotency_key, change)
 
 
-def reopen(actor: Actor, subject_id: int, idempotency_key: str | None = None) -> ActionRecord:
+def reopen(actor: Actor, subject_id: int, idempotency_key: str | None = None) -> Receipt:
     def change(space, today):
         hs.check_reopen(space.state)
         cancelled = space.deletion_due_on is not None
@@ -184,7 +192,7 @@ def reopen(actor: Actor, subject_id: int, idempotency_key: str | None = None) ->
 
 
 def set_emergency_access(actor: Actor, subject_id: int, setting: str, on: bool,
-                         idempotency_key: str | None = None) -> ActionRecord:
+                         idempotency_key: str | None = None) -> Receipt:
     setting = Setting(setting)
 
     def change(space, today):
@@ -197,6 +205,14 @@ def set_emergency_access(actor: Actor, subject_id: int, setting: str, on: bool,
                 "masked": new.masked}
     return act_once(actor, subject_id, "emergency." + setting.value + (".on" if on else ".off"),
                     idempotency_key, change)
+
+
+def set_notifications(actor: Actor, subject_id: int, on: bool, idempotency_key: str | None = None) -> Receipt:
+    """A message at each access to the space, or none (the holder's own choice, on any channel)."""
+    def change(space, today):
+        space.person.notifications_enabled = on
+        return {"on": on}
+    return act_once(actor, subject_id, "notifications." + ("on" if on else "off"), idempotency_key, change)
 
 
 def receipt(actor: Actor, reference: str) -> ActionRecord:

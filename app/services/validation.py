@@ -79,7 +79,8 @@ def _text(value, field: str, errors: dict, max_len: int = 100, required: bool = 
 
 def enrolment_from_row(row: dict, today: date) -> Enrolment:
     errors: dict[str, str] = {}
-    get = lambda k: (row.get(k) or "").strip()  # noqa: E731
+    def get(k: str) -> str:
+        return (row.get(k) or "").strip()
     nir = serial = birth = sent = phone = email = None
     for k in row:
         if isinstance(row[k], str) and CONTROL.search(row[k]):

@@ -1,13 +1,16 @@
 """The web portal: blueprint registration, page furniture shared by every view, security headers."""
-from datetime import date
 import hashlib
 import os
+from datetime import date
 
 from flask import Flask, Response, abort, g, jsonify, render_template, request, send_file, session, url_for
-from flask_babel import format_date, format_datetime, get_translations, gettext as _
-from jinja2.ext import _make_new_gettext, _make_new_ngettext  # the i18n extension's own newstyle wrappers
+from flask_babel import format_date, format_datetime, get_translations
+from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from jinja2.ext import _make_new_gettext, _make_new_ngettext  # the i18n extension's own newstyle wrappers
 
+from ..domain.health_space import State
+from ..domain.reasons import Reason
 from ..text import format_reference
 from . import locale
 from .views import bp
@@ -61,6 +64,11 @@ def register(app: Flask) -> None:
             "other_lang": "en" if lang == "fr" else "fr",
             "signed_in": getattr(g, "person_id", None) is not None,
             "fmt_ref": format_reference,
+            # the numbers a page may say, from the settings
+            "otp_minutes": app.config["OTP_VALID_MINUTES"],
+            "most_helpers": app.config["HELPERS_PER_PERSON"],
+            "State": State,
+            "Reason": Reason,
             "fmt_date": lambda d: format_date(date.fromisoformat(d) if isinstance(d, str) else d, "long") if d else "",
             "fmt_datetime": lambda d: format_datetime(d, "d MMMM y, HH:mm") if d else "",
             "lang_url": lambda code: url_for(request.endpoint or "web.home",

@@ -3,15 +3,25 @@ from datetime import date
 from functools import wraps
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
-from flask_babel import format_datetime, get_locale, gettext as _
+from flask_babel import format_datetime, get_locale
+from flask_babel import gettext as _
 
+from .. import clock, reasons
 from ..domain import identifiers
 from ..domain.emergency import Setting
-from ..domain.errors import (HelperRefused, IdentificationFailed, IdentificationLocked, InvalidIdentifier,
-                             InvalidTransition, NotAuthorized, NotFound, WindowClosed)
-from ..domain.mandates import HELPERS_PER_PERSON, add_months
-from .. import clock
-from ..services import Actor, access, helpers, identity, mandates, spaces
+from ..domain.errors import (
+    HelperRefused,
+    IdentificationFailed,
+    IdentificationLocked,
+    InvalidIdentifier,
+    InvalidTransition,
+    NotAuthorized,
+    NotFound,
+    WindowClosed,
+)
+from ..domain.mandates import add_months
+from ..domain.reasons import Reason
+from ..services import Actor, access, commands, helpers, identity, mandates, spaces
 from ..services.crypto import lookup
 from .forms import ActingForForm, CloseForm, ConfirmForm, HelperForm, IdentifyForm, NewCodeForm, SmsCodeForm
 
@@ -28,7 +38,8 @@ def signed_in(view):
         if person_id is None:
             session.clear()
             if reason:
-                flash(_("You were signed out after 15 minutes without activity. Please identify again.")
+                flash(_("You were signed out after %(minutes)s minutes without activity. Please identify again.",
+                        minutes=current_app.config["SESSION_IDLE_MINUTES"])
                       if reason == "idle" else _("Your visit has ended. Please identify again."))
             step = (request.endpoint or "").removeprefix("web.")
             return redirect(url_for("web.identify", next=step if step in NEXT_STEPS else None))
@@ -42,18 +53,9 @@ def signed_in(view):
         try:
             return view(*args, **kwargs)
         except NotAuthorized as exc:
-            flash(_not_authorized(exc.reason))
+            flash(reasons.say(exc.reason, reasons.WEB))
             return redirect(url_for("web.space"))
     return wrapper
-
-
-def _not_authorized(reason: str) -> str:
-    if reason == "helper_limit":
-        return _("A trusted helper cannot do this. Only the person, or their legal representative, can. "
-                 "Nothing was changed.")
-    if reason == "minor_alone":
-        return _("This cannot be done alone: a legal representative must do it. Nothing was changed.")
-    return _("You cannot do this for this person. Nothing was changed.")
 
 
 def _client() -> str:
@@ -61,8 +63,7 @@ def _client() -> str:
 
 
 def _locked(exc: IdentificationLocked) -> str:
-    return _("Too many attempts. For your safety, identification is paused until %(time)s. "
-             "You can also call 34 22.", time=_fmt_until(exc.until))
+    return reasons.say(exc.reason, reasons.WEB, time=_fmt_until(exc.until))
 
 
 def _welcome(person_id: int, step: str):
@@ -219,15 +220,31 @@ def _idempotency(form: ConfirmForm) -> str:
     return f"web:{g.person_id}:{g.subject_id}:{form.token.data[:30]}"
 
 
-def _refused(exc: Exception):
-    """A rule said no: say it plainly on the space page; nothing was changed."""
-    if isinstance(exc, WindowClosed):
+def _refused(reason: Reason):
+    """A rule said no: say it plainly on the space page (too late to say no: its own page); nothing was changed."""
+    if reason == Reason.WINDOW_CLOSED:
         return render_template("pages/window_closed.html", space=spaces.view(g.actor, g.subject_id))
-    if isinstance(exc, NotAuthorized):
-        flash(_not_authorized(exc.reason))
-        return redirect(url_for("web.space"))
-    flash(_("This action is not possible now. Nothing was changed."))
+    flash(reasons.say(reason, reasons.WEB))
     return redirect(url_for("web.space"))
+
+
+def _act(command: commands.Command, form: ConfirmForm):
+    """Dispatch the person's confirmed command; its receipt, or the page that says why not."""
+    try:
+        receipt = commands.dispatch(command, g.actor, g.subject_id, _idempotency(form))
+    except (WindowClosed, InvalidTransition, NotFound) as exc:
+        return _refused(exc.reason)
+    return redirect(url_for("web.receipt", reference=receipt.reference))
+
+
+def _space_action(action: str, template: str, form, command):
+    """Saying no, closing, reopening: the page with its consequences, then the command once confirmed."""
+    view = spaces.view(g.actor, g.subject_id)
+    if form.validate_on_submit():
+        return _act(command(), form)
+    if action in view.refusals:
+        return _refused(view.refusals[action])
+    return render_template(template, space=view, form=form.with_token())
 
 
 @bp.get("/space")
@@ -241,56 +258,20 @@ def space():
 @bp.route("/oppose", methods=["GET", "POST"])
 @signed_in
 def oppose():
-    view = spaces.view(g.actor, g.subject_id)
-    form = ConfirmForm()
-    if form.validate_on_submit():
-        try:
-            record = spaces.oppose(g.actor, g.subject_id, _idempotency(form))
-        except (WindowClosed, InvalidTransition) as exc:
-            return _refused(exc)
-        return redirect(url_for("web.receipt", reference=record.reference))
-    if view.restricted:
-        return _refused(NotAuthorized(view.restricted))
-    if "oppose" not in view.actions:
-        return _refused(WindowClosed() if view.state in ("notified", "active") else InvalidTransition(view.state, "oppose"))
-    return render_template("pages/oppose.html", space=view, form=form.with_token())
+    return _space_action("oppose", "pages/oppose.html", ConfirmForm(), commands.Oppose)
 
 
 @bp.route("/close", methods=["GET", "POST"])
 @signed_in
 def close():
-    view = spaces.view(g.actor, g.subject_id)
     form = CloseForm()
-    if form.validate_on_submit():
-        try:
-            record = spaces.close(g.actor, g.subject_id, delete_data=form.choice.data == "delete",
-                                  idempotency_key=_idempotency(form))
-        except InvalidTransition as exc:
-            return _refused(exc)
-        return redirect(url_for("web.receipt", reference=record.reference))
-    if view.restricted:
-        return _refused(NotAuthorized(view.restricted))
-    if "close" not in view.actions:
-        return _refused(InvalidTransition(view.state, "close"))
-    return render_template("pages/close.html", space=view, form=form.with_token())
+    return _space_action("close", "pages/close.html", form, lambda: commands.Close(delete=form.choice.data == "delete"))
 
 
 @bp.route("/reopen", methods=["GET", "POST"])
 @signed_in
 def reopen():
-    view = spaces.view(g.actor, g.subject_id)
-    form = ConfirmForm()
-    if form.validate_on_submit():
-        try:
-            record = spaces.reopen(g.actor, g.subject_id, _idempotency(form))
-        except InvalidTransition as exc:
-            return _refused(exc)
-        return redirect(url_for("web.receipt", reference=record.reference))
-    if view.restricted:
-        return _refused(NotAuthorized(view.restricted))
-    if "reopen" not in view.actions:
-        return _refused(InvalidTransition(view.state, "reopen"))
-    return render_template("pages/reopen.html", space=view, form=form.with_token())
+    return _space_action("reopen", "pages/reopen.html", ConfirmForm(), commands.Reopen)
 
 
 @bp.get("/receipt/<reference>")
@@ -322,11 +303,7 @@ def emergency_change(setting, state):
     on = state == "on"
     form = ConfirmForm()
     if form.validate_on_submit():
-        try:
-            record = spaces.set_emergency_access(g.actor, g.subject_id, setting, on, _idempotency(form))
-        except InvalidTransition as exc:
-            return _refused(exc)
-        return redirect(url_for("web.receipt", reference=record.reference))
+        return _act(commands.SetEmergency(setting, on), form)
     return render_template("pages/emergency_change.html", space=view, setting=setting, on=on,
                            form=form.with_token())
 
@@ -352,7 +329,7 @@ def history():
         to_error = _("The end date must be the same as or after the start date.")
     page = request.args.get("page", "1")
     page = int(page) if page.isascii() and page.isdigit() and len(page) < 7 else 1
-    view = spaces.view(g.actor, g.subject_id)  # first: its commit would expire the lines read below
+    view = spaces.view(g.actor, g.subject_id)
     result = access.history(g.actor, g.subject_id, page, None if from_error else date_from,
                             None if to_error else date_to)
     return render_template("pages/history.html", result=result, from_error=from_error, to_error=to_error,
@@ -373,22 +350,10 @@ def activity():
 @signed_in
 def helpers_page():
     view = spaces.view(g.actor, g.subject_id)
-    if view.restricted == "helper_limit":
-        raise NotAuthorized("helper_limit")
+    if view.restricted == Reason.HELPER_LIMIT:
+        raise NotAuthorized(Reason.HELPER_LIMIT)
     return render_template("pages/helpers.html", space=view, helpers=helpers.helpers_of(g.subject_id),
-                           full=len(helpers.helpers_of(g.subject_id)) >= HELPERS_PER_PERSON)
-
-
-HELPER_REFUSALS = {
-    "not_found": lambda: _("We found nobody with this social security number and this date of birth. Check them "
-                           "with your helper. Your helper must have received their own letter from Mon espace santé."),
-    "locked": lambda: _("Too many tries today. For your safety, try again tomorrow, or call 34 22."),
-    "already_helper": lambda: _("This person is already your trusted helper."),
-    "too_many_helpers": lambda: _("You already have 3 trusted helpers, the most allowed. Remove one first."),
-    "helper_full": lambda: _("This person already helps 5 people, the most allowed. Choose someone else."),
-    "helper_self": lambda: _("You cannot be your own trusted helper."),
-    "until_past": lambda: _("Choose for how long."),
-}
+                           full=len(helpers.helpers_of(g.subject_id)) >= current_app.config["HELPERS_PER_PERSON"])
 
 
 @bp.route("/helpers/new", methods=["GET", "POST"])
@@ -400,13 +365,14 @@ def helper_new():
     form = HelperForm()
     failure = None
     if form.validate_on_submit():
+        request_ = commands.NameHelper(form.nir.clean, form.birth_date.clean,
+                                       add_months(clock.today(), int(form.months.data)))
         try:
-            record = helpers.name_helper(g.actor, g.subject_id, form.nir.clean, form.birth_date.clean,
-                                         add_months(clock.today(), int(form.months.data)), _idempotency(form))
+            receipt = commands.dispatch(request_, g.actor, g.subject_id, _idempotency(form))
         except HelperRefused as exc:
-            failure = HELPER_REFUSALS[exc.reason]()
+            failure = reasons.say(exc.reason, reasons.WEB)
         else:
-            return redirect(url_for("web.receipt", reference=record.reference))
+            return redirect(url_for("web.receipt", reference=receipt.reference))
     return render_template("pages/helper_new.html", space=view, form=form.with_token(), failure=failure)
 
 
@@ -414,18 +380,14 @@ def helper_new():
 @signed_in
 def helper_remove(mandate_id):
     view = spaces.view(g.actor, g.subject_id)
-    if view.restricted == "helper_limit":
-        raise NotAuthorized("helper_limit")
+    if view.restricted == Reason.HELPER_LIMIT:
+        raise NotAuthorized(Reason.HELPER_LIMIT)
     current = {m.id: h for h, m in helpers.helpers_of(g.subject_id)}
     if mandate_id not in current:
         abort(404)
     form = ConfirmForm()
     if form.validate_on_submit():
-        try:
-            record = helpers.revoke_helper(g.actor, g.subject_id, mandate_id, _idempotency(form))
-        except InvalidTransition as exc:
-            return _refused(exc)
-        return redirect(url_for("web.receipt", reference=record.reference))
+        return _act(commands.RemoveHelper(mandate_id), form)
     return render_template("pages/helper_remove.html", space=view, helper=current[mandate_id],
                            mandate_id=mandate_id, form=form.with_token())
 
@@ -444,12 +406,7 @@ def _history_action(event_id: int, kind: str):
         abort(404)
     form = ConfirmForm()
     if form.validate_on_submit():
-        service = access.block_professional if kind == "block" else access.report_access
-        try:
-            record = service(g.actor, g.subject_id, event_id, _idempotency(form))
-        except InvalidTransition as exc:
-            return _refused(exc)
-        return redirect(url_for("web.receipt", reference=record.reference))
+        return _act(commands.Block(event_id) if kind == "block" else commands.Report(event_id), form)
     return render_template("pages/history_action.html", event=event, kind=kind, form=form.with_token())
 
 
@@ -473,9 +430,5 @@ def unblock(block_id):
         abort(404)
     form = ConfirmForm()
     if form.validate_on_submit():
-        try:
-            record = access.unblock_professional(g.actor, g.subject_id, block_id, _idempotency(form))
-        except NotFound:
-            return _refused(InvalidTransition("unblocked", "unblock"))
-        return redirect(url_for("web.receipt", reference=record.reference))
+        return _act(commands.Unblock(block_id), form)
     return render_template("pages/unblock.html", block=blocks[block_id], form=form.with_token())
