@@ -1,25 +1,26 @@
 """SMS commands (POST /ivr/sms): read-only answers to registered numbers, state changes after a one-time code."""
 import logging
 import re
-from datetime import date
 
-from flask import Blueprint, Response, request
-from flask_babel import force_locale, gettext as _
+from flask import Blueprint, Response, current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from twilio.twiml.messaging_response import MessagingResponse
 
-from app import clock, messages
+from app import clock, messages, reasons
+from app.domain.errors import DomainError, NotAuthorized
+from app.domain.reasons import Reason
+from app.models import InboundMessage, Person, db
 from app.sealed import mask, seal, unseal
-from app.text import format_reference, gsm7
-from app.domain import identifiers
-from app.domain.errors import InvalidIdentifier, InvalidTransition, NotAuthorized, NotFound, WindowClosed
-from app.models import AccessEvent, InboundMessage, OutboxMessage, Person, ProvisionalCode, db
-from app.services import Actor, access, helpers, mandates, one_time, spaces
-from app.services.crypto import lookup, verify_secret
+from app.services import Actor, access, commands, helpers, identity, mandates, one_time, spaces
+from app.services.crypto import lookup
 from app.services.validation import normalize_phone
+from app.text import format_reference, gsm7
 
 from .speech import fold
-from .twilio_auth import form_value, sid as twilio_id, validate_twilio_request
+from .twilio_auth import form_value, validate_twilio_request
+from .twilio_auth import sid as twilio_id
 
 bp = Blueprint("sms", __name__, url_prefix="/ivr")
 log = logging.getLogger("relais.sms")
@@ -58,12 +59,6 @@ def reply(text: str) -> str:
     return str(response)
 
 
-def _person(phone: str | None) -> Person | None:
-    if not phone:
-        return None
-    return db.session.scalar(db.select(Person).where(Person.phone_lookup == lookup("phone", phone)))
-
-
 @bp.post("/sms")
 @validate_twilio_request
 def sms():
@@ -77,7 +72,7 @@ def sms():
         phone = normalize_phone(form_value("From"))
     except ValueError:
         phone = None
-    person = _person(phone)
+    person = identity.find_person_by_phone(phone)
     text = " ".join(fold(form_value("Body")).replace("-", " ").split())[:320]
     try:
         answer = handle(person, phone, text, sid)
@@ -151,7 +146,7 @@ def command_for(person: Person, subject: Person, phone: str, text: str, sid: str
     try:
         if command == "history":
             # Sent through the outbox like every message, with a reference the 34 22 can confirm.
-            access.send_history(actor, subject.id, idempotency_key=f"sms:{sid}")
+            commands.dispatch(commands.SendHistory(), actor, subject.id, f"sms:{sid}")
             return ""
         if command == "emergency":
             e = spaces.view(actor, subject.id).emergency
@@ -166,14 +161,13 @@ def command_for(person: Person, subject: Person, phone: str, text: str, sid: str
         if command in ("stop", "start"):
             if other:
                 return _("Relais: STOP and START are for your own messages only. Nothing was changed.")
-            person.notifications_enabled = command == "start"
-            db.session.commit()
+            commands.dispatch(commands.SetNotifications(on=command == "start"), actor, person.id, f"sms:{sid}")
             return _("Relais: you will get a message at each access again.") if command == "start" else \
                 _("Relais: you will no longer get a message at each access. To start again, send START.")
         if command in STATE_CHANGES:
             return request_change(person, subject, phone, command, args, digits)
     except NotAuthorized as exc:
-        return refusal(exc.reason)
+        return reasons.say(exc.reason, reasons.SMS)
     return help_text()
 
 
@@ -198,15 +192,7 @@ def _named(person: Person, words: list[str]) -> tuple[Person | None, str]:
         mandates.refuse_act_for(person.id, "sms", "name")
         return None, messages.fit(lambda f: _("Relais: we did not find this name among the people you act for: "
                                               "%(list)s. Nothing was changed.", list=listing(f)))
-    return db.session.get(Person, matches[0].person_id), ""
-
-
-def refusal(reason: str) -> str:
-    if reason == "helper_limit":
-        return _("Relais: a trusted helper cannot do this. Nothing was changed.")
-    if reason == "minor_alone":
-        return _("Relais: a legal representative must do this. Nothing was changed.")
-    return _("Relais: you cannot do this for this person. Nothing was changed.")
+    return identity.person(matches[0].person_id), ""
 
 
 def help_for() -> str:
@@ -215,8 +201,8 @@ def help_for() -> str:
 
 
 def helpers_text(actor: Actor, subject: Person) -> str:
-    if spaces.view(actor, subject.id).restricted == "helper_limit":
-        raise NotAuthorized("helper_limit")
+    if spaces.view(actor, subject.id).restricted == Reason.HELPER_LIMIT:
+        raise NotAuthorized(Reason.HELPER_LIMIT)
     listed = helpers.helpers_of(subject.id)
     if not listed:
         return _("Relais: no trusted helper. To name one, call 34 22 or use the website.")
@@ -234,141 +220,99 @@ def help_text() -> str:
              "REOPEN, STOP or START. Help: call 34 22.")
 
 
-def _notified_event(person: Person, args: list[str]) -> int | None:
-    """The access an answer is about: the reference it quotes, else the last one notified."""
-    stmt = db.select(OutboxMessage.access_event_id).where(OutboxMessage.person_id == person.id,
-                                                          OutboxMessage.access_event_id.is_not(None))
-    quoted = "".join(a for a in args if a.isdigit())
-    if len(quoted) == 9:
-        stmt = stmt.where(OutboxMessage.reference == quoted)
-    return db.session.scalar(stmt.order_by(OutboxMessage.id.desc()).limit(1))
-
-
 def request_change(person: Person, subject: Person, phone: str, command: str, args: list[str], digits: str) -> str:
     """Check the request is possible, then send a one-time code that confirms exactly this request."""
-    params: dict = {"subject_id": subject.id}
     view = spaces.view(Actor(person.id, "sms"), subject.id)
     if command in ("samu", "break_glass", "masked"):
         words = set(args)
         if not words & (ON | OFF):
             return _("Relais: add ON or OFF, e.g. SAMU OFF. Nothing was changed.")
-        params.update(setting=command, on=bool(words & ON))
+        on = bool(words & ON)
         if command == "masked" and not view.emergency.masked_applies:
-            return _not_possible()
+            return reasons.say(Reason.EMERGENCY_OFF, reasons.SMS)
         what = {("samu", True): _("allow access by the SAMU"), ("samu", False): _("refuse access by the SAMU"),
                 ("break_glass", True): _("allow break-glass access"),
                 ("break_glass", False): _("refuse break-glass access"),
                 ("masked", True): _("show hidden documents in an emergency"),
-                ("masked", False): _("keep hidden documents hidden")}[(command, params["on"])]
-        command = "emergency"
-    elif command in ("oppose", "close", "reopen", "revoke") and view.restricted:
-        return refusal(view.restricted)
+                ("masked", False): _("keep hidden documents hidden")}[(command, on)]
+        request = commands.SetEmergency(setting=command, on=on)
+    elif command in ("oppose", "close", "reopen") and view.refusals.get(command):
+        return reasons.say(view.refusals[command], reasons.SMS)
     elif command == "oppose":
-        if "oppose" not in view.actions:
-            return _("Relais: it is too late to say no; you can close your space: send CLOSE.") \
-                if view.state in ("notified", "active") else _not_possible()
-        what = _("say no to your health space")
+        what, request = _("say no to your health space"), commands.Oppose()
     elif command == "close":
-        if "close" not in view.actions:
-            return _not_possible()
-        params["delete"] = bool(set(args) & DELETE)
-        what = _("close your space, data deleted within 3 months") if params["delete"] else \
+        request = commands.Close(delete=bool(set(args) & DELETE))
+        what = _("close your space, data deleted within 3 months") if request.delete else \
             _("close your space, data kept 10 years")
     elif command == "reopen":
-        if "reopen" not in view.actions:
-            return _not_possible()
-        what = _("reopen your health space")
+        what, request = _("reopen your health space"), commands.Reopen()
     elif command == "revoke":
+        if view.restricted:
+            return reasons.say(view.restricted, reasons.SMS)
         listed = helpers.helpers_of(subject.id)
         number = "".join(a for a in args if a.isdigit())
         if not number or not 0 < int(number) <= len(listed):
             return _("Relais: send REMOVE and the number of the helper, e.g. REMOVE 1. To see them: HELPERS.")
         helper, mandate = listed[int(number) - 1]
-        params["mandate_id"] = mandate.id
+        request = commands.RemoveHelper(mandate_id=mandate.id)
         what = _("remove %(name)s as trusted helper", name=_short(helper))
     else:  # block, report
-        event_id = _notified_event(subject, args)
-        if event_id is None:
+        quoted = "".join(a for a in args if a.isdigit())  # the reference of the notice answered, if quoted
+        event = access.notified_event(subject.id, quoted if len(quoted) == 9 else None)
+        if event is None:
             return _("Relais: we found no access to act on. Nothing was changed.")
-        params["event_id"] = event_id
-        name = db.session.get(AccessEvent, event_id).professional_name
+        request = commands.Block(event.id) if command == "block" else commands.Report(event.id)
+        name = event.professional_name
         what = (_("block %(name)s") if command == "block" else _("report the access of %(name)s")) % {
             "name": gsm7(name)[:24]}
     try:
-        code = one_time.issue(phone, person.id, command, params)
+        code = one_time.issue(phone, person.id, _purpose(request), {"subject_id": subject.id,
+                                                                    **commands.to_params(request)})
     except one_time.TooManyCodes:
         return _("Relais: too many codes were asked. Try again later, or call 34 22. Nothing was changed.")
 
     def what_for(f) -> str:  # the person's name shortened, if need be, so the SMS stays one segment
         return what if subject.id == person.id else _("%(what)s for %(name)s", what=what, name=f(_short(subject)))
-    if command == "oppose":
+    minutes = current_app.config["OTP_VALID_MINUTES"]
+    if isinstance(request, commands.Oppose):
         return WithCode(messages.fit(lambda f: _(
-            "Relais: code %(code)s to %(what)s. Reply %(code)s then the code of your letter. Valid 10 min. "
-            "Never give it to anyone.", code=code, what=what_for(f))), code)
+            "Relais: code %(code)s to %(what)s. Reply %(code)s then the code of your letter. Valid %(minutes)s min. "
+            "Never give it to anyone.", code=code, what=what_for(f), minutes=minutes)), code)
     # SMS alone is a weak factor: the date of birth is asked too, and the message says so.
     return WithCode(messages.fit(lambda f: _(
-        "Relais: code %(code)s to %(what)s. Reply %(code)s then your date of birth (DDMMYYYY). Valid 10 min. "
-        "Never give it to anyone.", code=code, what=what_for(f))), code)
+        "Relais: code %(code)s to %(what)s. Reply %(code)s then your date of birth (DDMMYYYY). Valid %(minutes)s "
+        "min. Never give it to anyone.", code=code, what=what_for(f), minutes=minutes)), code)
 
 
-def _not_possible() -> str:
-    return _("Relais: this is not possible now. Nothing was changed.")
+# The requests an SMS can confirm, and the purpose their one-time code carries in the audit log.
+PURPOSE = {commands.Oppose: "oppose", commands.Close: "close", commands.Reopen: "reopen",
+           commands.SetEmergency: "emergency", commands.Block: "block", commands.Report: "report",
+           commands.RemoveHelper: "revoke"}
 
 
-def _second_factor(person: Person, rest: str):
-    """What the person knows besides the SMS: the letter's code to oppose (the letter of the person it is
-    about: a minor's letter goes to the representative), else the sender's own date of birth."""
-    def check(pending) -> bool:
-        if pending.purpose == "oppose":
-            subject_id = pending.params.get("subject_id", person.id)
-            try:
-                code = identifiers.normalize_provisional_code(rest)
-            except InvalidIdentifier:
-                return False
-            active = db.session.scalar(db.select(ProvisionalCode).where(
-                ProvisionalCode.person_id == subject_id, ProvisionalCode.used_at.is_(None),
-                ProvisionalCode.voided_at.is_(None), ProvisionalCode.expires_on >= clock.today())
-                .order_by(ProvisionalCode.id.desc()).limit(1))
-            return verify_secret(active.code_hash if active else None, code)
-        try:
-            return identifiers.parse_birth_date(rest, date(9999, 1, 1)) == person.birth_date
-        except InvalidIdentifier:
-            return False
-    return check
-
-
-# What each confirmed request does: one entry per purpose an SMS can ask for (a code of any other purpose,
-# such as a sign-in code asked on the web or the phone, is not used here).
-CONFIRM = {
-    "oppose": lambda actor, subject_id, p, key: spaces.oppose(actor, subject_id, key),
-    "close": lambda actor, subject_id, p, key: spaces.close(actor, subject_id, bool(p.get("delete")), key),
-    "reopen": lambda actor, subject_id, p, key: spaces.reopen(actor, subject_id, key),
-    "emergency": lambda actor, subject_id, p, key: spaces.set_emergency_access(actor, subject_id, p["setting"],
-                                                                               p["on"], key),
-    "block": lambda actor, subject_id, p, key: access.block_professional(actor, subject_id, p["event_id"], key),
-    "report": lambda actor, subject_id, p, key: access.report_access(actor, subject_id, p["event_id"], key),
-    "revoke": lambda actor, subject_id, p, key: helpers.revoke_helper(actor, subject_id, p["mandate_id"], key),
-}
+def _purpose(request: commands.Command) -> str:
+    return PURPOSE[type(request)]
 
 
 def confirm(person: Person, phone: str, text: str, sid: str) -> str:
     code, rest = text[:6], text[6:].strip().upper()
     try:
-        pending = one_time.redeem(phone, code, _second_factor(person, rest), purposes=set(CONFIRM))
+        pending = one_time.redeem(phone, code, identity.second_factor(person.id, rest), purposes=set(PURPOSE.values()))
     except one_time.OtherPurpose:
         return _("Relais: this code is to sign in on the website or the phone line, where you asked for it. "
                  "Type it there. Nothing was changed.")
     if pending is None:
         return _("Relais: this code or the second answer is not right, or the code has expired. "
                  "Nothing was changed.")
-    actor, p, key = Actor(person.id, "sms"), pending.params, f"sms:{sid}"
+    request = commands.from_params(pending.params)
+    if request is None:  # a request stored in a form this version does not read
+        return reasons.say(Reason.NOT_POSSIBLE, reasons.SMS)
     try:
-        record = CONFIRM[pending.purpose](actor, p.get("subject_id", person.id), p, key)
-    except (WindowClosed, InvalidTransition, NotFound):
-        return _not_possible()
-    except NotAuthorized as exc:  # the mandate ended between the code and the answer
-        return refusal(exc.reason)
-    if pending.purpose == "report":
+        receipt = commands.dispatch(request, Actor(person.id, "sms"), pending.params.get("subject_id", person.id),
+                                    f"sms:{sid}")
+    except DomainError as exc:  # the window ended, the mandate ended, already done… since the code was sent
+        return reasons.say(exc.reason, reasons.SMS)
+    if isinstance(request, commands.Report):
         return _("Relais: your report is recorded. Case %(ref)s. We will look into it.",
-                 ref=format_reference(record.reference))
-    return _("Relais: done. Keep this reference: %(ref)s", ref=format_reference(record.reference))
+                 ref=format_reference(receipt.reference))
+    return _("Relais: done. Keep this reference: %(ref)s", ref=format_reference(receipt.reference))

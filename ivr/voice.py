@@ -3,15 +3,20 @@ import copy
 import logging
 
 from flask import Blueprint, Response, current_app, request
-from flask_babel import force_locale, gettext as _
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from twilio.twiml.voice_response import VoiceResponse
 
-from app import clock
-from app.models import CallState, OutboxMessage, db
+from app import clock, outbox
+from app.models import CallState, db
 from app.services.crypto import lookup
 
 from . import script, speech
-from .twilio_auth import form_value, sid as twilio_id, validate_twilio_request
+from .call import Call
+from .engine import END, NUMBER, YESNO, Step
+from .prompts import HELP_WORDS, REPEAT_WORDS, help_text
+from .twilio_auth import form_value, validate_twilio_request
+from .twilio_auth import sid as twilio_id
 
 bp = Blueprint("ivr", __name__, url_prefix="/ivr")
 log = logging.getLogger("relais.ivr")
@@ -28,17 +33,17 @@ def voice_of(language: str) -> tuple[str, str]:
     return (c["VOICE_LANGUAGE_FR"], c["VOICE_FR"]) if language == "fr" else (c["VOICE_LANGUAGE_EN"], c["VOICE_EN"])
 
 
-def render(call: script.Call, step_name: str, next_seq: int) -> str:
+def render(call: Call, step_name: str, next_seq: int) -> str:
     """The TwiML of a step: what comes before, then the prompt waiting for an answer, or a goodbye and hang-up."""
     step = script.STEPS[step_name]
     response = VoiceResponse()
     with force_locale(call.language):
         sentences = [*call.before, *step.say(call)]
     lang_code, voice = voice_of(call.language)
-    if step.expect == script.END:
+    if step.expect == END:
         target = response
     else:
-        number = step.expect == script.NUMBER
+        number = step.expect == NUMBER
         target = response.gather(
             input="dtmf" if number else "dtmf speech", action=f"/ivr/voice?n={next_seq}", method="POST",
             timeout=step.timeout, finish_on_key="#" if number else "", num_digits=None if number else 1,
@@ -48,19 +53,19 @@ def render(call: script.Call, step_name: str, next_seq: int) -> str:
         text, language = sentence if isinstance(sentence, tuple) else (sentence, call.language)
         code, v = voice_of(language)
         target.say(text, language=code, voice=v)
-    if step.expect == script.END:
+    if step.expect == END:
         response.hangup()
     return str(response)
 
 
-def _hints(call: script.Call, step: script.Step) -> str | None:
+def _hints(call: Call, step: Step) -> str | None:
     if not step.words:
         return None
     with force_locale(call.language):
         return ", ".join(w.strip() for words in step.words().values() for w in words.split(","))
 
 
-def _choice(call: script.Call, step: script.Step, digits: str, said: str) -> str:
+def _choice(call: Call, step: Step, digits: str, said: str) -> str:
     """The key the caller chose: typed, or said with one of the step's words."""
     if digits:
         return digits
@@ -69,16 +74,16 @@ def _choice(call: script.Call, step: script.Step, digits: str, said: str) -> str
     heard = speech.words_of(said)
     with force_locale(call.language):
         vocab = {**({k: v for k, v in step.words().items()} if step.words else {}),
-                 "*": script.REPEAT_WORDS(), "0": script.HELP_WORDS()}
+                 "*": REPEAT_WORDS(), "0": HELP_WORDS()}
         # A "no" word wins over a "yes" word: «pas d'accord» is not «d'accord».
-        for key, words in sorted(vocab.items(), key=lambda item: item[0] != "2" or step.expect != script.YESNO):
+        for key, words in sorted(vocab.items(), key=lambda item: item[0] != "2" or step.expect != YESNO):
             if any(speech.fold(w.strip()) in heard or (" " in w.strip() and speech.fold(w.strip()) in speech.fold(said))
                    for w in words.split(",")):
                 return key
     return "?"
 
 
-def advance(call: script.Call, step_name: str, digits: str, said: str) -> str:
+def advance(call: Call, step_name: str, digits: str, said: str) -> str:
     """Apply the caller's answer to the current step; returns the step to say next."""
     step = script.STEPS[step_name]
     counters = call.data.setdefault("counters", {})
@@ -90,14 +95,14 @@ def advance(call: script.Call, step_name: str, digits: str, said: str) -> str:
             counters["silence"] = counters.get("silence", 0) + 1
             if counters["silence"] >= MAX_SILENCES:
                 return "silent_goodbye"
-            call.before.append(_("I did not hear anything.") if counters["silence"] == 1 else script.help_text())
+            call.before.append(_("I did not hear anything.") if counters["silence"] == 1 else help_text())
             return step_name
         if chosen == "*":
             return step_name
         if chosen == "0" and "0" not in step.routes:
-            call.before.append(script.help_text())
+            call.before.append(help_text())
             return step_name
-        if step.expect == script.NUMBER:
+        if step.expect == NUMBER:
             target = "do:" + step.accept
         else:
             target = step.routes.get(chosen)
@@ -107,14 +112,14 @@ def advance(call: script.Call, step_name: str, digits: str, said: str) -> str:
             counters["wrong"] = counters.get("wrong", 0) + 1
             if counters["wrong"] >= MAX_WRONG:
                 counters["wrong"] = 0
-                call.before.append(script.help_text())
+                call.before.append(help_text())
             else:
                 call.before.append(_("This choice is not possible."))
             return step_name
         return _go(call, target, chosen)
 
 
-def _go(call: script.Call, target: str, typed: str = "") -> str:
+def _go(call: Call, target: str, typed: str = "") -> str:
     with force_locale(call.language):
         if target.startswith("do:"):
             action = script.ACTIONS[target[3:]]
@@ -130,7 +135,7 @@ def _go(call: script.Call, target: str, typed: str = "") -> str:
         if counters["wrong"] >= MAX_WRONG:
             counters["wrong"] = 0
             with force_locale(call.language):
-                call.before.append(script.help_text())
+                call.before.append(help_text())
     return nxt
 
 
@@ -152,7 +157,7 @@ def voice():
                           caller_lookup=lookup("phone", caller) if caller else None, created_at=clock.now())
         db.session.add(state)
     # A deep copy: the JSON column only sees a change when it is given a different value.
-    call = script.Call(sid, state.language, copy.deepcopy(state.data or {}), state.seq, caller)
+    call = Call(sid, state.language, copy.deepcopy(state.data or {}), state.seq, caller)
     try:
         if n is None:
             step_name = "language"
@@ -164,7 +169,7 @@ def voice():
         log.exception("voice step failed for call %s", sid[-6:])
         db.session.rollback()
         state = db.session.get(CallState, sid) or CallState(call_sid=sid, step="menu", seq=0, data={}, language="fr")
-        call = script.Call(sid, state.language, copy.deepcopy(state.data or {}), state.seq, caller)
+        call = Call(sid, state.language, copy.deepcopy(state.data or {}), state.seq, caller)
         with force_locale(call.language):
             call.before.append(_("Sorry, something went wrong. Nothing was changed."))
         step_name = "menu"
@@ -181,11 +186,6 @@ def voice():
 
 
 # Twilio's message statuses, as the outbox keeps them, and their order.
-DELIVERY = {"queued": "sent", "accepted": "sent", "sending": "sent", "sent": "sent", "delivered": "delivered",
-            "read": "delivered", "undelivered": "failed", "failed": "failed"}
-RANK = {"sent": 1, "delivered": 2, "failed": 2}
-
-
 @bp.post("/status")
 @validate_twilio_request
 def status():
@@ -193,11 +193,7 @@ def status():
     now = clock.now()
     call_sid, message_sid = twilio_id("CallSid"), twilio_id("MessageSid")
     if message_sid:
-        msg = db.session.scalar(db.select(OutboxMessage).where(OutboxMessage.provider_id == message_sid))
-        reported = DELIVERY.get(form_value("MessageStatus"))
-        # Callbacks may arrive out of order: a status only ever moves forward.
-        if msg is not None and reported and RANK[reported] > RANK.get(msg.status, 0):
-            msg.status = reported
+        outbox.record_delivery(message_sid, form_value("MessageStatus"))
     elif call_sid:
         state = db.session.get(CallState, call_sid)
         if state is not None:

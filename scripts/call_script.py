@@ -3,11 +3,12 @@
     .venv/bin/python scripts/call_script.py > docs/call-script.md
     .venv/bin/python scripts/call_script.py --write
 
-Everything comes from the code: the steps, their order and routes from ivr/script.py STEPS; the sentences
-from each step's own `say` function, rendered in French then English with the compiled catalogs of i18n/;
-the common rules (star, 0, silence, wrong keys) by running ivr/voice.py's `advance` on a sample call; what
-each action says and where it leads by running it in sample situations. No database: the sample call
-carries sample values, and the services the script calls are replaced, while it runs, by stand-ins.
+Everything comes from the code: the steps, their order and routes from ivr/script.py STEPS, its switch steps
+from SWITCHES; the sentences from each step's own `say` function (ivr/prompts.py), rendered in French then
+English with the compiled catalogs of i18n/; the common rules (star, 0, silence, wrong keys) by running
+ivr/voice.py's `advance` on a sample call; what each action of ivr/actions.py says and where it leads by
+running it on the sample call, or in the few sample situations below. No database: the sample call carries
+sample values, and the services the script calls are replaced, while it runs, by stand-ins.
 
 A sentence that cannot be rendered (a step needing a sample value this file does not know yet) is shown as
 "not rendered" and named on stderr: the structure of the document is still complete.
@@ -27,14 +28,21 @@ from flask_babel import force_locale, gettext  # noqa: E402
 
 from app import create_app  # noqa: E402
 from app.domain.emergency import EmergencySettings  # noqa: E402
-from app.domain.errors import (HelperRefused, IdentificationFailed, IdentificationLocked, InvalidTransition,  # noqa: E402
-                               NotAuthorized, WindowClosed)
-from app.domain.health_space import available_actions, window_end  # noqa: E402
-from app.services.identity import rules  # noqa: E402
-from ivr import script, voice  # noqa: E402
+from app.domain.errors import (  # noqa: E402
+    HelperRefused,
+    IdentificationFailed,
+    IdentificationLocked,
+    InvalidTransition,
+    NotAuthorized,
+    WindowClosed,
+)
+from app.domain.health_space import State  # noqa: E402
+from app.domain.reasons import Reason  # noqa: E402
+from app.services import commands  # noqa: E402
+from ivr import actions, prompts, script, voice  # noqa: E402
+from ivr import call as ivr_call
 
 DOC = ROOT / "docs" / "call-script.md"
-TODAY = date(2026, 11, 24)
 WARNINGS: list[str] = []
 
 SAMPLE_DATA = {"nir": "240037511200567", "serial": "80123456789", "birth": "1940-03-12", "code": "223445566778",
@@ -57,21 +65,14 @@ class SampleSpace(SimpleNamespace):
 
 
 def sample_space(**overrides) -> SampleSpace:
-    values = dict(state="active", window_ends_on=date(2026, 11, 12), deletion_due_on=date(2027, 2, 28),
+    values = dict(state=State.ACTIVE, window_ends_on=date(2026, 11, 12), deletion_due_on=date(2027, 2, 28),
                   emergency=EmergencySettings(samu=True, break_glass=True, masked=False),
                   actions=["close", "history", "emergency"], has_mobile=True, restricted=None,
                   given_name="Léa", family_name="Durand")
     return SampleSpace(**{**values, **overrides})
 
 
-def situation(state: str, days_since_letter: int = 60) -> dict:
-    """A space in `state`, with the actions the domain rules allow there (needs the app, for its rules)."""
-    sent = TODAY - timedelta(days=days_since_letter)
-    return {"state": state, "window_ends_on": window_end(sent, rules()),
-            "actions": available_actions(state, sent, TODAY, rules())}
-
-
-class SampleCall(script.Call):
+class SampleCall(ivr_call.Call):
     """A call holding sample values, whose space is a stand-in: every step can be said without a database."""
 
     def __init__(self, language: str, data: dict | None = None, space: dict | None = None):
@@ -157,17 +158,19 @@ class SampleServices:
 
 @contextmanager
 def stand_ins(fails: Exception | None = None, **returns):
-    """Replace, in ivr.script, every module of app.services by SampleServices while the block runs."""
-    names = [n for n, v in vars(script).items() if isinstance(v, ModuleType) and v.__name__.startswith("app.services")]
-    saved = {n: getattr(script, n) for n in names}
+    """Replace, in the modules of the call script, every module of app.services by SampleServices while the
+    block runs."""
+    # Commands are values: the registry stays, and the services its handlers call are stood in for.
+    saved = {(m, n): v for m in (ivr_call, prompts, actions, commands) for n, v in vars(m).items()
+             if isinstance(v, ModuleType) and v.__name__.startswith("app.services") and v is not commands}
     services = SampleServices(fails, **returns)
-    for n in names:
-        setattr(script, n, services)
+    for m, n in saved:
+        setattr(m, n, services)
     try:
         yield
     finally:
-        for n, module in saved.items():
-            setattr(script, n, module)
+        for (m, n), module in saved.items():
+            setattr(m, n, module)
 
 
 # --- what the document shows besides each step's main rendering -----------------------------------
@@ -217,81 +220,63 @@ class Case:
     returns: dict = field(default_factory=dict)
 
 
-def cases() -> list[Case]:
-    """Built inside the app: the situations take the domain rules from its config."""
-    anonymous = {"person_id": None}
-    window_open, window_over = situation("notified", 10), situation("active")
-    return [
-        Case("switch_language", "appel en français", "call in French"),
-        Case("goal_change", "pas encore identifié", "not identified yet", data=anonymous),
-        Case("goal_change", "délai ouvert", "window open", space=window_open),
-        Case("goal_change", "délai passé", "window over", space=window_over),
-        Case("goal_change", "espace fermé", "space closed", space=situation("closed")),
-        Case("goal_change", "déjà opposé", "already opposed", space=situation("opposed")),
-        Case("goal_change", "aidant", "trusted helper", space={**window_over, "restricted": "helper_limit"}),
-        Case("goal_for_other", "pas encore identifié", "not identified yet", data=anonymous),
-        Case("goal_for_other", "identifié", "identified"),
-        Case("accept_for_nir", "mandat en cours", "current mandate", typed=SAMPLE_DATA["nir"]),
-        Case("accept_for_nir", "sans mandat ou inconnu", "no mandate or unknown", typed=SAMPLE_DATA["nir"],
-             fails=NotAuthorized()),
-        Case("accept_for_nir", "pour soi : 1", "for oneself: 1", typed="1"),
-        Case("goal_helpers", "identifié", "identified", space=window_over),
-        Case("goal_helpers", "aidant", "trusted helper", space={**window_over, "restricted": "helper_limit"}),
-        Case("helper_add", "moins de 3 aidants", "fewer than 3 helpers"),
-        Case("helper_remove_start", "un aidant", "one helper"),
-        Case("accept_helper_nir", "numéro valable", "valid number", typed=SAMPLE_DATA["helper_nir"]),
-        Case("accept_helper_birth", "date valable", "valid date", typed="05051975"),
-        Case("name_helper", "fait", "done"),
-        Case("name_helper", "personne ne correspond", "nobody matches", fails=HelperRefused("not_found")),
-        Case("name_helper", "déjà 3 aidants", "already 3 helpers", fails=HelperRefused("too_many_helpers")),
-        Case("accept_helper_pick", "aidant 1", "helper 1", typed="1"),
-        Case("revoke_helper", "fait", "done"),
-        Case("goal_history", "identifié", "identified", space=window_over),
-        Case("goal_emergency", "espace ouvert", "space open", space=window_over),
-        Case("goal_emergency", "espace fermé", "space closed", space=situation("closed")),
-        Case("accept_reference", "référence connue", "known reference", typed="123456789",
-             returns={"sent_on": date(2026, 11, 2)}),
-        Case("accept_reference", "référence inconnue", "unknown reference", typed="123456789"),
-        Case("accept_nir", "numéro valable", "valid number", typed=SAMPLE_DATA["nir"]),
-        Case("accept_serial", "numéro valable", "valid number", typed=SAMPLE_DATA["serial"]),
-        Case("accept_birth", "date valable", "valid date", typed="12031940"),
-        Case("accept_code", "12 chiffres", "12 digits", typed=SAMPLE_DATA["code"]),
-        Case("accept_code", "pas de courrier : 9", "no letter: 9", typed="9"),
-        Case("identify", "reconnu, pour s'opposer", "recognised, to oppose", data={**anonymous, "goal": "change"},
-             space=window_open),
-        Case("identify", "non reconnu", "not recognised", data=anonymous, fails=IdentificationFailed()),
-        Case("identify", "trop d'essais", "too many attempts", data=anonymous,
-             fails=IdentificationLocked(datetime(2026, 11, 24, 14, 30))),
-        Case("identify", "pas de courrier : code par SMS", "no letter: code by SMS",
-             data={**anonymous, "sms": True, "code": ""}),
-        Case("accept_sms_code", "code juste, pour s'opposer", "right code, to oppose", typed="123456",
-             data={**anonymous, "goal": "change"}, space=window_open),
-        Case("accept_sms_code", "code faux", "wrong code", typed="123456", data=anonymous,
-             fails=IdentificationFailed()),
-        Case("start_identity"),
-        Case("oppose", "fait", "done", space=window_open),
-        Case("oppose", "délai passé entre-temps", "window ended meanwhile", space=window_open, fails=WindowClosed()),
-        Case("choose_archive"),
-        Case("choose_delete"),
-        Case("close", "fait", "done"),
-        Case("close", "plus possible", "no longer possible", fails=InvalidTransition("closed", "close")),
-        Case("reopen", "fait", "done", space=situation("closed")),
-        Case("history_more", "il en reste", "more to hear"),
-        Case("history_send", "avec un mobile", "with a mobile", data={"has_mobile": True}),
-        Case("history_send", "sans mobile", "without a mobile", data={"has_mobile": False},
-             returns={"send_history": SimpleNamespace(reference=SAMPLE_DATA["reference"],
-                                                      details={"sent_by": "letter"})}),
-        Case("accept_pick", "accès 1", "access 1", typed="1"),
-        Case("report", "fait", "done"),
-        Case("block", "fait", "done"),
-        Case("change_samu", "SAMU autorisé", "SAMU allowed"),
-        Case("change_break_glass", "urgence autorisée", "emergency allowed"),
-        Case("change_masked", "urgence autorisée", "emergency allowed"),
-        Case("change_masked", "toute urgence refusée", "every emergency refused",
-             space={"emergency": EmergencySettings(samu=False, break_glass=False)}),
-        Case("set_emergency", "fait", "done"),
-        Case("cancel"),
-    ]
+# The situations an action is shown in, besides the plain sample call (an action without one is run on that).
+ANONYMOUS = {"person_id": None}
+CASES = [
+    Case("switch_language", "appel en français", "call in French"),
+    Case("refuse", "aidant", "trusted helper", space={"restricted": Reason.HELPER_LIMIT}),
+    Case("refuse", "mineur seul", "minor alone", space={"restricted": Reason.MINOR_ALONE}),
+    *(Case("tell_state", f"état {state}", f"state {state}", space={"state": state}) for state in State),
+    Case("accept_for_nir", "mandat en cours", "current mandate", typed=SAMPLE_DATA["nir"]),
+    Case("accept_for_nir", "sans mandat ou inconnu", "no mandate or unknown", typed=SAMPLE_DATA["nir"],
+         fails=NotAuthorized()),
+    Case("accept_for_nir", "pour soi : 1", "for oneself: 1", typed="1"),
+    Case("helper_add", "moins de 3 aidants", "fewer than 3 helpers"),
+    Case("helper_remove_start", "un aidant", "one helper"),
+    Case("accept_helper_nir", "numéro valable", "valid number", typed=SAMPLE_DATA["helper_nir"]),
+    Case("accept_helper_birth", "date valable", "valid date", typed="05051975"),
+    Case("name_helper", "fait", "done"),
+    Case("name_helper", "personne ne correspond", "nobody matches", fails=HelperRefused("not_found")),
+    Case("name_helper", "déjà 3 aidants", "already 3 helpers", fails=HelperRefused("too_many_helpers")),
+    Case("accept_helper_pick", "aidant 1", "helper 1", typed="1"),
+    Case("revoke_helper", "fait", "done"),
+    Case("accept_reference", "référence connue", "known reference", typed="123456789",
+         returns={"sent_on": date(2026, 11, 2)}),
+    Case("accept_reference", "référence inconnue", "unknown reference", typed="123456789"),
+    Case("accept_nir", "numéro valable", "valid number", typed=SAMPLE_DATA["nir"]),
+    Case("accept_serial", "numéro valable", "valid number", typed=SAMPLE_DATA["serial"]),
+    Case("accept_birth", "date valable", "valid date", typed="12031940"),
+    Case("accept_code", "12 chiffres", "12 digits", typed=SAMPLE_DATA["code"]),
+    Case("accept_code", "pas de courrier : 9", "no letter: 9", typed="9"),
+    Case("identify", "reconnu", "recognised", data=ANONYMOUS),
+    Case("identify", "non reconnu", "not recognised", data=ANONYMOUS, fails=IdentificationFailed()),
+    Case("identify", "trop d'essais", "too many attempts", data=ANONYMOUS,
+         fails=IdentificationLocked(datetime(2026, 11, 24, 14, 30))),
+    Case("identify", "pas de courrier : code par SMS", "no letter: code by SMS",
+         data={**ANONYMOUS, "sms": True, "code": ""}),
+    Case("accept_sms_code", "code juste", "right code", typed="123456", data=ANONYMOUS),
+    Case("accept_sms_code", "code faux", "wrong code", typed="123456", data=ANONYMOUS,
+         fails=IdentificationFailed()),
+    Case("oppose", "fait", "done"),
+    Case("oppose", "délai passé entre-temps", "window ended meanwhile", fails=WindowClosed()),
+    Case("close", "fait", "done"),
+    Case("close", "plus possible", "no longer possible", fails=InvalidTransition(State.CLOSED, "close")),
+    Case("reopen", "fait", "done"),
+    Case("history_more", "il en reste", "more to hear"),
+    Case("history_send", "avec un mobile", "with a mobile", data={"has_mobile": True}),
+    Case("history_send", "sans mobile", "without a mobile", data={"has_mobile": False},
+         returns={"send_history": SimpleNamespace(reference=SAMPLE_DATA["reference"],
+                                                  details={"sent_by": "letter"})}),
+    Case("accept_pick", "accès 1", "access 1", typed="1"),
+    Case("report", "fait", "done"),
+    Case("block", "fait", "done"),
+    Case("change_samu", "SAMU autorisé", "SAMU allowed"),
+    Case("change_break_glass", "urgence autorisée", "emergency allowed"),
+    Case("change_masked", "urgence autorisée", "emergency allowed"),
+    Case("change_masked", "toute urgence refusée", "every emergency refused",
+         space={"emergency": EmergencySettings(samu=False, break_glass=False)}),
+    Case("set_emergency", "fait", "done"),
+]
 
 
 # --- rendering ------------------------------------------------------------------------------------
@@ -320,10 +305,10 @@ def said(name: str, language: str, data: dict | None = None, space: dict | None 
 
 def run_action(action: str, language: str, typed: str | None = None, data: dict | None = None,
                space: dict | None = None, fails: Exception | None = None, **returns) -> tuple[str, list[str]]:
-    """Run one action on a sample call: (the next step, what is said before it)."""
+    """Run one action on a sample call: (the next step or switch step, what is said before it)."""
     call = SampleCall(language, data, space)
     with stand_ins(fails, **returns), force_locale(language):
-        fn = script.ACTIONS[action]
+        fn = actions.ACTIONS[action]
         nxt = fn(call, typed) if typed is not None else fn(call)
     return nxt, sentences(call.before)
 
@@ -352,9 +337,11 @@ def words(step: script.Step, language: str) -> list[str]:
 
 
 def target(name: str) -> str:
-    """Where an answer leads: another step (linked), or an action of ACTIONS."""
+    """Where an answer leads: another step or a switch step (linked), or an action of ACTIONS."""
     if name.startswith("do:"):
         return f"action {name[3:]}"
+    if name in script.SWITCHES:
+        return f"[{name}](#switch-{name})"
     return f"[{name}](#step-{name})"
 
 
@@ -431,7 +418,7 @@ def common_rules() -> list[tuple[str, str, str]]:
     for language in ("fr", "en"):
         fr = language == "fr"
         with force_locale(language):
-            repeat, help_words, help_text = script.REPEAT_WORDS(), script.HELP_WORDS(), script.help_text()
+            repeat, help_words, help_text = prompts.REPEAT_WORDS(), prompts.HELP_WORDS(), prompts.help_text()
             sorry = gettext("Sorry, something went wrong. Nothing was changed.")
         star = _observe(language, probe, [("*", "")])
         zero = _observe(language, probe, [("0", "")])
@@ -527,11 +514,36 @@ def _render() -> str:
         timeout = "—" if step.expect == script.END else f"{step.timeout} s"
         out.append(f"| {i} | [`{name}`](#step-{name}) | {' / '.join(EXPECTS[step.expect])} | {timeout} | "
                    f"{cell(routes(step))} |")
+    out += _switches_section()
     out += ["", "## Étapes — Steps", ""]
     for i, (name, step) in enumerate(script.STEPS.items(), 1):
         out += _step_section(i, name, step)
     out += _actions_section()
     return "\n".join(out) + "\n"
+
+
+# What a switch step looks at, said for the reader: operand -> (French, English).
+LOOKS_AT = {"caller": ("qui appelle, une fois identifié", "who calls, once identified"),
+            "goal": ("ce que l'appelant a choisi", "what the caller chose"),
+            "space": ("l'espace santé de la personne pour qui l'on appelle",
+                      "the health space of whom the call is for")}
+
+
+def _switches_section() -> list[str]:
+    out = ["", "## Aiguillages — Switches", "",
+           "Un aiguillage ne dit rien et n'attend rien : il regarde l'appel, puis mène au premier de ses cas qui "
+           "est vrai, sinon à « autre » ; à « pas de réponse » quand il n'y a rien à regarder. A switch step says "
+           "nothing and waits for nothing: it looks at the call, then goes to the first of its cases that holds, "
+           "else to “other”; to “no response” when there is nothing to look at.", "",
+           "| aiguillage / switch | regarde / looks at | cas / case | → |", "| --- | --- | --- | --- |"]
+    for name, switch in script.SWITCHES.items():
+        looks = " / ".join(LOOKS_AT.get(switch.operand, ())) or f"`{switch.operand}`"
+        exits = [("pas de réponse / no response", switch.no_response)] if switch.no_response else []
+        exits += [(f"`{test}`", to) for test, to in switch.cases] + [("autre / other", switch.other)]
+        for i, (case, to) in enumerate(exits):
+            first = (f'<a id="switch-{name}"></a>`{name}`', looks) if i == 0 else ("", "")
+            out.append(f"| {first[0]} | {first[1]} | {case} | {target(to)} |")
+    return out
 
 
 def _step_section(i: int, name: str, step: script.Step) -> list[str]:
@@ -561,32 +573,31 @@ def _actions_section() -> list[str]:
         for to in [*step.routes.values(), step.on_silence, step.on_other,
                    "do:" + step.accept if step.accept else None]:
             if to and to.startswith("do:"):
-                used.setdefault(to[3:], []).append(name)
+                used.setdefault(to[3:], []).append(f"[`{name}`](#step-{name})")
+    for name, switch in script.SWITCHES.items():
+        for to in [*(to for _, to in switch.cases), switch.other, switch.no_response]:
+            if to and to.startswith("do:"):
+                used.setdefault(to[3:], []).append(f"[`{name}`](#switch-{name})")
     out = ["## Actions", "",
-           "Une action appelle au plus un service, puis choisit l'étape suivante ; ce qu'elle dit passe avant cette "
-           "étape. Cas d'exemple. An action calls at most one service, then chooses the next step; what it says "
-           "comes before that step. Sample situations.", "",
+           "Une action appelle au plus un service, puis choisit l'étape suivante, ou un aiguillage ; ce qu'elle dit "
+           "passe avant cette étape. Cas d'exemple. An action calls at most one service, then chooses the next step, "
+           "or a switch step; what it says comes before that step. Sample situations.", "",
            "| action | depuis / from | cas / situation | → étape / step | dit d'abord | said first |",
            "| --- | --- | --- | --- | --- | --- |"]
-    shown = set()
-    for case in cases():
+    for case in CASES:
         if case.action not in script.ACTIONS:
             WARNINGS.append(f"sample case for action {case.action}, which no longer exists")
-            continue
-        where = _steps(dict.fromkeys(used.get(case.action, []))) or "—"
-        label = f"{case.fr} / {case.en}" if case.fr else "—"
-        try:
-            nxt, fr = run_action(case.action, "fr", case.typed, case.data, case.space, case.fails, **case.returns)
-            nxt_en, en = run_action(case.action, "en", case.typed, case.data, case.space, case.fails, **case.returns)
-            step = target(nxt) if nxt == nxt_en else f"{target(nxt)} / {target(nxt_en)}"
-        except Exception as exc:  # noqa: BLE001
-            step, fr, en = "—", not_rendered(f"action {case.action} ({label})", exc), []
-        out.append(f"| {case.action} | {where} | {label} | {step} | {cell(fr)} | {cell(en)} |")
-        shown.add(case.action)
-    for action in script.ACTIONS:
-        if action not in shown:
-            where = _steps(dict.fromkeys(used.get(action, []))) or "—"
-            out.append(f"| {action} | {where} | (pas d'exemple / no sample) | — | — | — |")
+    for action in dict.fromkeys([*used, *script.ACTIONS]):  # in the order the script reaches them
+        where = ", ".join(dict.fromkeys(used.get(action, []))) or "—"
+        for case in [c for c in CASES if c.action == action] or [Case(action)]:
+            label = f"{case.fr} / {case.en}" if case.fr else "—"
+            try:
+                nxt, fr = run_action(action, "fr", case.typed, case.data, case.space, case.fails, **case.returns)
+                nxt_en, en = run_action(action, "en", case.typed, case.data, case.space, case.fails, **case.returns)
+                step = target(nxt) if nxt == nxt_en else f"{target(nxt)} / {target(nxt_en)}"
+            except Exception as exc:  # noqa: BLE001
+                step, fr, en = "—", not_rendered(f"action {action} ({label})", exc), []
+            out.append(f"| {action} | {where} | {label} | {step} | {cell(fr)} | {cell(en)} |")
     return out
 
 
