@@ -143,10 +143,72 @@ def enrol(app):
     return make
 
 
-class Page:
-    """A response read as a person would: status, where it went, the parsed page."""
+# Every page a person can be shown: the statuses of a rendered template (views and error handlers), not
+# redirects and not assets.
+RENDERED_STATUSES = frozenset({200, 400, 403, 404, 405, 413, 429, 500})
+SITE_SUFFIX = " – Relais"  # what templates/base.html puts after the page's own title
+ERROR_PREFIXES = ("Error:", "Erreur :")  # base.html's "Error:" (en, fr) before a title when the page shows errors
+PAGE_LANGUAGES = ("fr", "en")
 
-    def __init__(self, response):
+
+def _spaces(text: str) -> str:
+    return " ".join(text.split())
+
+
+def check_page(soup: BeautifulSoup, url: str) -> None:
+    """The rules every rendered page keeps, as GOV.UK notifications-admin's `client_request` checks them.
+
+    Raises AssertionError naming the rule, the URL and what broke it:
+    - exactly one <h1>, not empty;
+    - the <title> is the h1 then the site's suffix ("<h1> – Relais"), after base.html's "Error:"/"Erreur :"
+      prefix, which is allowed only on a page that shows an error summary;
+    - no two elements share an id;
+    - every <form method="post"> carries an <input name="csrf_token"> with a value;
+    - <html lang> is "fr" or "en".
+    """
+    h1s = soup.find_all("h1")
+    assert len(h1s) == 1, f"one <h1> per page: {url} has {len(h1s)}: {[_spaces(h.get_text(' ')) for h in h1s]}"
+    h1 = _spaces(h1s[0].get_text(" "))
+    assert h1, f"the <h1> has text: {url} has an empty <h1>: {h1s[0]}"
+
+    titles = soup.find_all("title")
+    assert len(titles) == 1, f"one <title> per page: {url} has {len(titles)}"
+    title = _spaces(titles[0].get_text(" "))
+    own = title
+    prefix = next((p for p in ERROR_PREFIXES if title.startswith(p + " ")), None)
+    if prefix:
+        assert soup.select_one(".error-summary"), \
+            f"the title says {prefix!r} only when the page shows an error summary: {url} has title {title!r} and none"
+        own = title.removeprefix(prefix).lstrip()
+    assert own.startswith(h1), f"the <title> starts with the <h1>: {url} has title {title!r} and h1 {h1!r}"
+    assert own.endswith(SITE_SUFFIX), f"the <title> ends with {SITE_SUFFIX!r}: {url} has title {title!r}"
+
+    ids: dict[str, int] = {}
+    for element in soup.find_all(id=True):
+        ids[element["id"]] = ids.get(element["id"], 0) + 1
+    duplicates = sorted(i for i, n in ids.items() if n > 1)
+    assert not duplicates, f"no duplicate ids: {url} repeats {duplicates}"
+
+    for form in soup.find_all("form"):
+        if form.get("method", "get").lower() != "post":
+            continue
+        tokens = [i.get("value", "") for i in form.find_all("input", attrs={"name": "csrf_token"})]
+        assert any(t.strip() for t in tokens), \
+            f"a CSRF token in every POST form: {url} has a form to {form.get('action')!r} with tokens {tokens}"
+
+    html = soup.find("html")
+    lang = html.get("lang") if html else None
+    assert lang in PAGE_LANGUAGES, f"<html lang> is one of {PAGE_LANGUAGES}: {url} has lang={lang!r}"
+
+
+class Page:
+    """A response read as a person would: status, where it went, the parsed page.
+
+    Every rendered HTML page is checked on arrival (`check_page`). A page may skip the check only with
+    `unchecked_because="<why this page cannot keep the rules>"`; no page needs it today.
+    """
+
+    def __init__(self, response, unchecked_because: str | None = None):
         self.response = response
         self.status = response.status_code
         self.location = response.headers.get("Location")
@@ -156,6 +218,13 @@ class Page:
             raw = gzip.decompress(raw)
         self.html = raw.decode("utf-8")
         self.soup = BeautifulSoup(self.html, "html.parser")
+        request = getattr(response, "request", None)
+        self.url = (request.full_path.removesuffix("?") if request is not None else "?")
+        if response.mimetype == "text/html" and self.status in RENDERED_STATUSES:
+            if unchecked_because is None:
+                check_page(self.soup, f"{self.url} ({self.status})")
+            else:
+                assert unchecked_because.strip(), f"a page skips the page checks only with a reason: {self.url}"
 
     @property
     def h1(self) -> str:
@@ -201,15 +270,20 @@ class User:
         self.pages: list[tuple[str, Page]] = []
         client.set_cookie("lang", lang)
 
-    def get(self, url: str, follow: bool = True) -> Page:
-        page = Page(self.client.get(url, headers={"Accept-Encoding": self.encoding}))
+    def get(self, url: str, follow: bool = True, unchecked_because: str | None = None) -> Page:
+        """GET `url` (following redirects); each page is checked by Page, see `check_page`."""
+        page = Page(self.client.get(url, headers={"Accept-Encoding": self.encoding}), unchecked_because)
         self.pages.append((url, page))
         if follow and page.status in (301, 302, 303) and page.location:
             return self.get(page.location)
         return page
 
-    def submit(self, page: Page, data: dict | None = None, form_index: int = -1, follow: bool = True) -> Page:
-        """Fill the page's form (the last one by default: the header's sign-out form comes first)."""
+    def submit(self, page: Page, data: dict | None = None, form_index: int = -1, follow: bool = True,
+               unchecked_because: str | None = None) -> Page:
+        """Fill the page's form (the last one by default: the header's sign-out form comes first).
+
+        The answer is checked by Page (see `check_page`); so are the pages a redirect leads to.
+        """
         forms = [f for f in page.soup.find_all("form") if f.get("method", "get").lower() == "post"]
         form = forms[form_index]
         fields = {i["name"]: i.get("value", "") for i in form.find_all("input")
@@ -217,7 +291,7 @@ class User:
         fields.update(data or {})
         action = form.get("action") or "/"
         response = self.client.post(action, data=fields, headers={"Accept-Encoding": self.encoding})
-        result = Page(response)
+        result = Page(response, unchecked_because)
         self.pages.append((action, result))
         if follow and result.status in (301, 302, 303) and result.location:
             return self.get(result.location)
@@ -359,6 +433,7 @@ class Texter:
     def send(self, body: str, sid: str | None = None) -> str:
         import uuid
         import xml.etree.ElementTree as ET
+
         from twilio.request_validator import RequestValidator
         self.last_sid = sid or "SM" + uuid.uuid4().hex
         params = {"MessageSid": self.last_sid, "AccountSid": "AC" + "0" * 32, "From": self.phone,

@@ -44,7 +44,8 @@ def test_without_or_with_a_wrong_key(api, enrol, app):
 
 @pytest.mark.parametrize("body,field", [
     ({"mode": "teleport"}, "mode"), ({"occurred_at": "2026-11-20T10:15:00"}, "occurred_at"),
-    ({"occurred_at": "yesterday"}, "occurred_at"), ({"nir": "123"}, "nir"), ({"professional_name": ""}, "professional_name"),
+    ({"occurred_at": "yesterday"}, "occurred_at"), ({"nir": "123"}, "nir"),
+    ({"professional_name": ""}, "professional_name"),
     ({"mode": "samu", "reason": None}, "reason"), ({"professional_id": 42}, "professional_id"),
 ])
 def test_bad_input_gets_field_errors_and_stores_nothing(api, enrol, app, body, field):

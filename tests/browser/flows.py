@@ -111,6 +111,7 @@ class People:
     def idle(self, minutes: int) -> None:
         """The clock of the app (shared with the live server) moved on, or back to real time with 0."""
         from datetime import datetime, timezone
+
         from app import clock
         clock.freeze(datetime.now(timezone.utc).replace(tzinfo=None) + timedelta(minutes=minutes) if minutes else None)
 

@@ -17,6 +17,7 @@ def run(app, *args):
 
 def _mix_supported(app) -> bool:
     import inspect
+
     from click.testing import CliRunner
     return "mix_stderr" in inspect.signature(CliRunner.__init__).parameters
 
@@ -134,6 +135,7 @@ def test_demo_load_twice_is_the_same_demo(app):
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count(Person.id))) == 5
         karim = identity.find_person_by_nir("189071305512376")
-        assert db.session.scalar(db.select(db.func.count(AccessEvent.id)).where(AccessEvent.person_id == karim.id)) == 30
+        assert db.session.scalar(db.select(db.func.count(AccessEvent.id))
+                                 .where(AccessEvent.person_id == karim.id)) == 30
         assert identity.identify("189071305512376", "80987654321", date(1989, 7, 21), "K7XM2RC9F4HA",
                                  client="t", channel="web") == karim.id

@@ -5,9 +5,8 @@ from datetime import datetime, timedelta
 import pytest
 
 from app import clock
+from app.models import AccessReport, ActionRecord, BlockedProfessional, CallState, HealthSpace, OutboxMessage, db
 from app.outbox import text_of
-from app.models import (AccessReport, ActionRecord, BlockedProfessional, CallState, HealthSpace, OutboxMessage,
-                        db)
 from app.services import access, identity
 from tests.conftest import Caller, User
 
@@ -375,6 +374,6 @@ def test_three_refused_numbers_lead_to_help(call):
 
 
 def test_withheld_numbers_do_not_share_one_limit(app, call, enrol):
-    from ivr.script import Call
+    from ivr.call import Call
     assert Call("CA1", "fr", {}, 0, "").client != Call("CA2", "fr", {}, 0, "anonymous").client
     assert Call("CA1", "fr", {}, 0, "+33612345678").client == Call("CA2", "fr", {}, 0, "+33612345678").client

@@ -8,8 +8,17 @@ from app import clock
 from app.models import AccessEvent, AccessReport, BlockedProfessional, db
 from app.services import access
 
-from .conftest import (REFERENCE, action_records, call_state, count, gettext_in, outbox, record_accesses,
-                       spoken_reference, step)
+from .conftest import (
+    REFERENCE,
+    action_records,
+    call_state,
+    count,
+    gettext_in,
+    outbox,
+    record_accesses,
+    spoken_reference,
+    step,
+)
 
 
 def names_in_order(sentences, names):

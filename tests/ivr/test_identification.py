@@ -1,4 +1,5 @@
-"""Identifying by phone: the four numbers typed, read back, checked; the slips named; the lockout shared with the web."""
+"""Identifying by phone: the four numbers typed, read back, checked; the slips named; the lockout shared with
+the web."""
 import dataclasses
 import re
 from datetime import datetime, timedelta
@@ -6,11 +7,11 @@ from datetime import datetime, timedelta
 import pytest
 from stdnum.fr import nir as stdnum_nir
 
-from app.outbox import text_of
 from app import clock
 from app.domain.identifiers import format_code, keypad_form
 from app.models import Throttle
-from ivr import script
+from app.outbox import text_of
+from ivr import prompts as script
 from tests.conftest import User
 
 from .conftest import call_state, count, gettext_in, outbox, said, step

@@ -1,12 +1,14 @@
 """Greeting, languages and menus (SPEC §3 Voice, QUALITY §3): the caller is never left without a way on."""
-from datetime import date
 import re
 import xml.etree.ElementTree as ET
+from datetime import date
 
 import pytest
 
 from app.domain.identifiers import keypad_form
-from ivr import script
+from ivr import prompts as script
+from ivr import script as table
+from ivr.call import Call
 
 from .conftest import CHOICE, CHOICE_EN, call_state, choices, gettext_in, record_accesses, said, step
 
@@ -27,7 +29,7 @@ def test_the_greeting_is_in_french_and_offers_english_in_an_english_voice(app, c
     c = call().start()
     assert step(app, c) == "language"
     assert c.languages[0] == "fr-FR" and c.gather["language"] == "fr-FR"
-    assert c.last[0] == said(app, "fr", lambda: script.say_language(script.Call("x", "fr", {}, 0, ""))[0])
+    assert c.last[0] == said(app, "fr", lambda: script.say_language(Call("x", "fr", {}, 0, ""))[0])
     english = [s for s, lang in zip(c.last, c.languages) if lang == "en-GB"]
     assert english == ["For English, press 9."]
     assert c.languages == ["fr-FR", "en-GB"]
@@ -120,7 +122,7 @@ def menus(seen):
 
 def test_the_walk_visits_every_step_of_the_script(every_menu):
     visited = {name for name, _, _ in every_menu("en")}
-    assert visited >= set(script.STEPS) - {"language", "goodbye", "silent_goodbye"}, set(script.STEPS) - visited
+    assert visited >= set(table.STEPS) - {"language", "goodbye", "silent_goodbye"}, set(table.STEPS) - visited
 
 
 def test_every_english_choice_is_phrased_to_press_a_key(every_menu):

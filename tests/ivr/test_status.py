@@ -1,4 +1,5 @@
-"""/ivr/status: the end of a call is recorded and what was typed is forgotten; SMS delivery reports update the outbox."""
+"""/ivr/status: the end of a call is recorded and what was typed is forgotten; SMS delivery reports update the
+outbox."""
 from datetime import datetime
 
 import pytest

@@ -25,7 +25,8 @@ def test_a_helper_reads_blocks_and_sets_emergency_but_never_opposes_or_closes(en
     holder = enrol(given_name="Marcel", family_name="Petit", birth_date=date(1940, 2, 2), days_ago=60, language="en")
     helper = enrol(given_name="Nadia", family_name="Benali", birth_date=date(1975, 5, 5), language="en")
     record = _name(holder, helper)
-    assert record.action == "helper.named" and record.details["until"] == (clock.today() + timedelta(days=365)).isoformat()
+    assert record.action == "helper.named"
+    assert record.details["until"] == (clock.today() + timedelta(days=365)).isoformat()
     assert "Marcel Petit named you trusted helper" in _messages_to(helper.person_id)[-1]
     as_helper = Actor(helper.person_id, "voice")
     view = spaces.view(as_helper, holder.person_id)
@@ -46,7 +47,8 @@ def test_a_helper_reads_blocks_and_sets_emergency_but_never_opposes_or_closes(en
     # The holder, an adult, is told what the helper did, by whom; the audit says on whose behalf.
     assert any("Nadia Benali acted for you" in m and "emergency" in m for m in _messages_to(holder.person_id))
     entry = db.session.scalar(db.select(AuditEntry).where(AuditEntry.action == "emergency.break_glass.off"))
-    assert entry.actor == f"person:{helper.person_id}" and f'"on_behalf_of":"person:{holder.person_id}"' in entry.details
+    assert entry.actor == f"person:{helper.person_id}"
+    assert f'"on_behalf_of":"person:{holder.person_id}"' in entry.details
 
 
 def test_a_wrong_nir_or_birth_date_names_nobody_and_says_the_same(enrol):

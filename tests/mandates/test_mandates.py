@@ -84,7 +84,8 @@ def test_a_mandate_not_begun_or_ended_is_refused_and_the_job_ends_it(app, enrol,
     guardian = enrol(birth_date=date(1970, 1, 1))
     father = enrol(birth_date=date(1935, 1, 1), days_ago=60)
     soon = clock.today() + timedelta(days=5)
-    _import(app, tmp_path, f"{guardian.nir},{father.nir},tutelle,{soon.isoformat()},{(soon + timedelta(days=30)).isoformat()}\n")
+    until = (soon + timedelta(days=30)).isoformat()
+    _import(app, tmp_path, f"{guardian.nir},{father.nir},tutelle,{soon.isoformat()},{until}\n")
     with app.app_context():
         with pytest.raises(NotAuthorized):
             spaces.view(Actor(guardian.person_id, "web"), father.person_id)

@@ -3,9 +3,9 @@ import re
 from datetime import timedelta
 
 from app import clock, outbox
-from app.text import GSM7
 from app.models import OutboxMessage, db
 from app.services import Actor, access, spaces
+from app.text import GSM7
 
 
 def record(app, holder, **extra):

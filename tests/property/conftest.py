@@ -20,11 +20,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import pytest
-from hypothesis import HealthCheck, Phase, settings, strategies as st
+from hypothesis import HealthCheck, Phase, settings
+from hypothesis import strategies as st
 
-from app.outbox import text_of
 from app import clock
 from app.models import OutboxMessage, db
+from app.outbox import text_of
 from app.services import Actor, access, helpers, identity, spaces
 from app.services.mandates import import_mandate
 from tests.conftest import Holder as Someone  # a person of the batch, with what they type
@@ -152,8 +153,10 @@ def fresh_world(app, state: str = "active", sms_code: bool = False) -> World:
             space.letter_sent_on = clock.today() - timedelta(days=60)
             space.window_ends_on = clock.today() - timedelta(days=18)
             db.session.commit()
-        for someone in (h, r, t, c, k):
-            spaces.view(Actor(someone.person_id, "cli"), someone.person_id)  # settle: no write on a later read
+        from app.models import HealthSpace
+        for someone in (h, r, t, c, k):  # the window's end applied, as the nightly job does: no write later
+            spaces._settle(db.session.get(HealthSpace, someone.person_id), clock.today())
+        db.session.commit()
         import_mandate(NIR_H, NIR_R, "tutelle", clock.today() - timedelta(days=30), None)
         record = helpers.name_helper(me, h.person_id, NIR_T, t.birth_date, None, "world:helper")
         helper_mandate_id = record.details["mandate"]
@@ -173,7 +176,8 @@ def fresh_world(app, state: str = "active", sms_code: bool = False) -> World:
         code = None
         if sms_code:
             identity.send_sign_in_code(NIR_H, h.vitale_serial, h.birth_date, client="world", channel="web")
-            body = text_of(db.session.scalars(db.select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(1)).first())
+            last = db.session.scalars(db.select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(1)).first()
+            body = text_of(last)
             code = re.search(r"\b(\d{6})\b", body).group(1)
         check_tables_are_classified()
         return World(state, h, r, t, c, k, events, block_id, helper_mandate_id, tutelle_id, code)

@@ -3,7 +3,8 @@ large, 401 without the key) with a plain error, and nothing is stored. Never a 5
 import json
 
 import pytest
-from hypothesis import example, given, strategies as st
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from .conftest import assert_unchanged, examples, snapshot, weird_text
 from .test_imports import BAD_FIELD, good_events, json_values

@@ -9,7 +9,8 @@ import json
 import re
 from datetime import date, datetime, timedelta
 
-from hypothesis import example, given, strategies as st
+from hypothesis import example, given
+from hypothesis import strategies as st
 from stdnum.fr import nir as stdnum_nir
 
 from app import clock

@@ -7,14 +7,25 @@ from urllib.parse import quote
 
 import pytest
 from bs4 import BeautifulSoup
-from hypothesis import event, example, given, strategies as st
+from hypothesis import event, example, given
+from hypothesis import strategies as st
 
 from app import clock
 from app.services import identity
 from app.services.crypto import lookup
 
-from .conftest import (DIGIT_LOOKALIKES, NIR_UNKNOWN, assert_unchanged, changed_tables, describe_change, examples,
-                       extra_fields, snapshot, weird_or_huge, weird_text)
+from .conftest import (
+    DIGIT_LOOKALIKES,
+    NIR_UNKNOWN,
+    assert_unchanged,
+    changed_tables,
+    describe_change,
+    examples,
+    extra_fields,
+    snapshot,
+    weird_or_huge,
+    weird_text,
+)
 
 OMIT = object()  # the field is left out of the request
 

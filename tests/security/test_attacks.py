@@ -70,7 +70,8 @@ def _verifications(monkeypatch):
     """Count argon2 verifications: the work that would show in timing."""
     calls = []
     real = identity.verify_secret
-    monkeypatch.setattr(identity, "verify_secret", lambda stored, given: calls.append(stored is None) or real(stored, given))
+    monkeypatch.setattr(identity, "verify_secret",
+                        lambda stored, given: calls.append(stored is None) or real(stored, given))
     return calls
 
 

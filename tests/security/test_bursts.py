@@ -12,11 +12,24 @@ from twilio.request_validator import RequestValidator
 
 from app import outbox
 from app.domain import identifiers
-from app.models import (AccessEvent, ActionRecord, AuditEntry, InboundMessage, OneTimeCode, OutboxMessage,
-                        ProvisionalCode, Throttle, db)
+from app.models import (
+    AccessEvent,
+    ActionRecord,
+    AuditEntry,
+    InboundMessage,
+    OneTimeCode,
+    OutboxMessage,
+    ProvisionalCode,
+    Throttle,
+    db,
+)
 from app.services import identity
-from tests.security.realserver import TIMEOUT, Browser, burst
-from tests.security.realserver import live_server  # noqa: F401
+from tests.security.realserver import (
+    TIMEOUT,
+    Browser,
+    burst,
+    live_server,  # noqa: F401
+)
 
 LOCKED = "Too many attempts"
 

@@ -4,11 +4,11 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from app.outbox import text_of
 from app import clock
 from app.domain.errors import IdentificationFailed, IdentificationLocked
 from app.domain.identifiers import normalize_provisional_code
 from app.models import OutboxMessage, ProvisionalCode, db
+from app.outbox import text_of
 from app.services import Actor, identity, spaces
 
 NOW = datetime(2026, 11, 24, 9, 0)

@@ -53,7 +53,7 @@ def test_pour_alone_lists_the_people_and_a_wrong_name_changes_nothing(app, texte
         assert db.session.scalar(db.select(db.func.count(AuditEntry.id)).where(
             AuditEntry.action == "refused.act_for")) == 1
     # Someone who represents nobody learns nothing about anyone.
-    other = enrol(phone="+33633333333", language="en")
+    enrol(phone="+33633333333", language="en")
     assert "do not act for anyone" in texter("+33633333333").send("FOR LEA HISTORY")
 
 
@@ -81,7 +81,8 @@ def test_a_helper_switches_emergency_access_by_sms_but_cannot_close(app, texter,
     with app.app_context():
         space = db.session.get(HealthSpace, holder.person_id)
         assert space.break_glass_access is False and space.state == "active"
-        told = db.session.scalars(db.select(OutboxMessage.body).where(OutboxMessage.person_id == holder.person_id)).all()
+        told = db.session.scalars(db.select(OutboxMessage.body)
+                                  .where(OutboxMessage.person_id == holder.person_id)).all()
         assert any("Nadia Benali acted for you" in b for b in told)
     assert "trusted helper cannot" in phone.send("FOR MARCEL HELPERS")
 
@@ -114,7 +115,8 @@ def test_long_names_still_fit_one_sms_in_both_languages(app, texter, enrol, tmp_
                       for _ in range(3)]:
                 helpers.name_helper(Actor(holder.person_id, "web"), holder.person_id, h.nir, h.birth_date)
         me, them = texter(phone), texter(PARENT_PHONE if language == "fr" else HELPER_PHONE)
-        for answer in (me.send("AIDANTS" if language == "fr" else "HELPERS"), them.send("POUR" if language == "fr" else "FOR"),
+        for answer in (me.send("AIDANTS" if language == "fr" else "HELPERS"),
+                       them.send("POUR" if language == "fr" else "FOR"),
                        them.send("POUR XAVIER HISTORIQUE" if language == "fr" else "FOR XAVIER HISTORY"),
                        them.send("POUR 1 SAMU OFF" if language == "fr" else "FOR 1 SAMU OFF"),
                        me.send("RETIRER 1" if language == "fr" else "REMOVE 1")):

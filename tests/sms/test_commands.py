@@ -5,9 +5,9 @@ from datetime import timedelta
 import pytest
 
 from app import clock
-from app.text import GSM7
 from app.models import AccessReport, BlockedProfessional, HealthSpace, OutboxMessage, db
 from app.services import access
+from app.text import GSM7
 
 OTP = re.compile(r"code (\d{6})")
 

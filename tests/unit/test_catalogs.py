@@ -62,7 +62,8 @@ def test_history_sms_at_its_longest_is_one_gsm7_segment(app):
     from app.messages import history_sms
     from app.text import GSM7
     events = [SimpleNamespace(occurred_at=datetime(2026, 12, 31, 23, 59),
-                              professional_name="Dr Jérôme-Françoise Œillet-Bâtonnière de Saint-Étienne-du-Rouvray")] * 3
+                              professional_name="Dr Jérôme-Françoise Œillet-Bâtonnière de "
+                                                "Saint-Étienne-du-Rouvray")] * 3
     with app.test_request_context():
         for language in ("fr", "en"):
             text = history_sms(SimpleNamespace(language=language), events, "999999999")

@@ -30,7 +30,8 @@ def expected(state: str, s: EmergencySettings, mode: str, blocked: bool) -> tupl
 
 
 @pytest.mark.parametrize("blocked", [False, True])
-@pytest.mark.parametrize("settings", SETTINGS, ids=lambda s: f"samu{int(s.samu)}-bg{int(s.break_glass)}-m{int(s.masked)}")
+@pytest.mark.parametrize("settings", SETTINGS,
+                         ids=lambda s: f"samu{int(s.samu)}-bg{int(s.break_glass)}-m{int(s.masked)}")
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("state", STATES)
 def test_decide_every_combination(state, mode, settings, blocked):

@@ -2,7 +2,8 @@
 from datetime import date, timedelta
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from app.domain import health_space as hs
 from app.domain.errors import InvalidTransition, WindowClosed

@@ -6,7 +6,8 @@ import string
 from datetime import date
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from stdnum.fr import nir as stdnum_nir
 
 from app.domain import identifiers as ids

@@ -2,7 +2,8 @@
 from datetime import date
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 from stdnum.fr import nir as stdnum_nir
 
 from app.config import Config

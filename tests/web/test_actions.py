@@ -1,13 +1,21 @@
 """Oppose, close, reopen and emergency settings on the web: consequences first, then a receipt."""
 import pytest
 
+from app import clock
 from app.models import ActionRecord, HealthSpace, db
+from app.services import Actor, spaces
 from tests.conftest import User
 
 
 def _state(app, holder):
     with app.app_context():
         return db.session.get(HealthSpace, holder.person_id).state
+
+
+def _seen(app, holder):
+    """The state as the rules give it today, as the holder sees it (created at the window's end)."""
+    with app.app_context():
+        return spaces.view(Actor(holder.person_id, "web"), holder.person_id).state
 
 
 @pytest.mark.parametrize("lang,h1", [("en", "You said no to your health space"), ("fr", None)])
@@ -23,7 +31,12 @@ def test_oppose_within_the_window(app, enrol, lang, h1):
     assert _state(app, holder) == "opposed"
     space = u.get("/space")
     assert space.soup.select_one(".state")
-    assert "oppose" not in space.html.split("<main", 1)[1].split("</ul>")[0] or True
+    # Saying no is final: the space no longer offers it (no link, no form), but still lists what is left to do.
+    actions = [a["href"] for a in space.soup.select("main ul.actions a")]
+    offered = {a["href"] for a in space.soup.select("main a[href]")}
+    offered |= {f.get("action") for f in space.soup.select("main form")}
+    assert "/history" in actions, actions
+    assert "/oppose" not in offered, f"an opposed space still offers to say no: {sorted(offered)}"
 
 
 def test_double_submit_makes_one_change_and_one_receipt(app, enrol):
@@ -43,6 +56,11 @@ def test_after_the_window_opposition_is_refused_plainly_and_closure_offered(app,
     page = u.identify(holder, next_step="oppose")
     assert page.h1 == "It is too late to say no"
     assert page.link("Close my health space") == "/close"
+    assert "Your health space has been created" in page.text
+    # Reading writes nothing: the space is written active by the jobs (or by the next action, in act_once).
+    assert _state(app, holder) == "notified"
+    with app.app_context():
+        spaces.run_jobs(clock.today())
     assert _state(app, holder) == "active"
 
 
@@ -53,7 +71,7 @@ def test_close_asks_what_happens_to_the_data(app, enrol):
     assert page.h1 == "Close your health space"
     missing = u.submit(page)
     assert missing.status == 200 and "Choose what should happen" in missing.errors[0]
-    assert _state(app, holder) == "active"
+    assert _seen(app, holder) == "active" and _state(app, holder) == "notified"  # nothing written yet
     receipt = u.submit(missing, {"choice": "delete"})
     assert receipt.h1 == "Your health space is closed"
     assert "deleted by" in receipt.text

@@ -3,7 +3,8 @@ helper acts within their limits (history, emergency access) and never beyond (op
 from datetime import date, timedelta
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from app import clock
 from app.models import ActionRecord, AuditEntry, HealthSpace, Mandate, db
@@ -166,7 +167,8 @@ def test_a_wrong_birth_date_gets_the_same_answer_as_an_unknown_nir(app, enrol):
     for page in (wrong_date, unknown):
         assert page.status == 200 and page.h1 == "Name a trusted helper"
         assert page.errors and NOT_FOUND in page.errors[0]
-        assert not page.soup.select(".error-summary a") and not page.soup.select("[aria-invalid]")  # no field singled out
+        # no field singled out
+        assert not page.soup.select(".error-summary a") and not page.soup.select("[aria-invalid]")
         assert "Benali" not in page.text
     assert wrong_date.errors == unknown.errors
     assert wrong_date.soup.select_one("main").get_text(" ", strip=True) == \

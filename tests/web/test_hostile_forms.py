@@ -1,5 +1,6 @@
 """Any text in any field of the identification and new-code forms: a clear answer, never a 500, nothing written."""
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from app.models import OutboxMessage, ProvisionalCode, WebSession, db
 

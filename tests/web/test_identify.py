@@ -4,9 +4,9 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from app.outbox import text_of
 from app import clock
 from app.models import OutboxMessage, db
+from app.outbox import text_of
 
 
 def test_holder_identifies_and_lands_on_the_chosen_action(user_en, enrol):

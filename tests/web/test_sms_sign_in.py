@@ -1,8 +1,8 @@
 """Lost letter: identify on the web with a 6-digit code sent by SMS to the registered mobile."""
 import re
 
-from app.outbox import text_of
 from app.models import OutboxMessage, db
+from app.outbox import text_of
 from tests.conftest import User
 
 
