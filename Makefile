@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test install system-deps i18n test-sqlite test-postgres audit
+.PHONY: run test install system-deps i18n lint test-sqlite test-postgres audit
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,4 +39,9 @@ test-postgres: install system-deps
 audit: install
 	$(BIN)/python scripts/audit.py
 
-test: test-sqlite test-postgres audit
+# ruff (errors, unused imports, import order) and no import cycle in app/ and ivr/.
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/python scripts/import_cycles.py
+
+test: lint test-sqlite test-postgres audit

@@ -5,7 +5,8 @@
         relais.load_demo()            # the demo people as they were: their letter codes work once more
         demo_form("Jeanne")           # the four details of the identification form, as the README lists them
 
-gunicorn runs as the Procfile runs it (`app:create_app()`, 2 workers of 4 threads, keep-alive) in a process group of its own, and
+gunicorn runs as the Procfile runs it (`app:create_app()`, 2 workers of 4 threads, keep-alive) in a process group
+of its own, and
 is stopped (SIGTERM, SIGKILL after 15 s) however the benchmark ends. argon2 keeps the production parameters:
 ARGON2_* variables are removed from the environment of the server.
 """

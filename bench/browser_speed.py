@@ -35,10 +35,9 @@ import sys
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from _server import CHROMIUM, CHROMIUM_FLAGS, Relais, chromium_version, demo_form, load_average, machine
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import sync_playwright
-
-from _server import CHROMIUM, CHROMIUM_FLAGS, Relais, chromium_version, demo_form, load_average, machine
 
 TARGET_SECONDS = 10.0  # QUALITY.md §1: a whole opposition on emulated EDGE
 

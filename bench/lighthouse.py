@@ -31,7 +31,6 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import requests
-
 from _server import CHROMIUM, CHROMIUM_FLAGS, Relais, chromium_version, demo_form, load_average, machine
 
 HERE = Path(__file__).resolve().parent / "lighthouse"

@@ -66,10 +66,9 @@ from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import webhook_latency as wl  # noqa: E402  (also removes ARGON2_* from the environment: production argon2)
 import population  # noqa: E402
-
 import requests  # noqa: E402
+import webhook_latency as wl  # noqa: E402  (also removes ARGON2_* from the environment: production argon2)
 from requests.adapters import HTTPAdapter  # noqa: E402
 from twilio.request_validator import RequestValidator  # noqa: E402
 
@@ -709,13 +708,15 @@ def account(engine, run: Run, t0: datetime, logs: dict[str, str], letters_printe
         wrong = [r for r in got.values() if r.reference in records and
                  (records[r.reference].action, records[r.reference].channel) != (r.action, r.channel)]
         by_channel = Counter(r.channel for r in got.values())
-        lines.append(f"receipts people got: {len(got)} ({', '.join(f'{k} {v}' for k, v in sorted(by_channel.items()))}); "
+        channels = ", ".join(f"{k} {v}" for k, v in sorted(by_channel.items()))
+        lines.append(f"receipts people got: {len(got)} ({channels}); "
                      f"action records made during the run: {len(records)}")
         for r in missing[:10]:
             problems.append(f"receipt {r.reference} ({r.action}, {r.channel}) is not an ActionRecord")
         for r in wrong[:10]:
             rec = records[r.reference]
-            problems.append(f"receipt {r.reference}: told {r.action} by {r.channel}, recorded {rec.action} by {rec.channel}")
+            problems.append(f"receipt {r.reference}: told {r.action} by {r.channel}, "
+                            f"recorded {rec.action} by {rec.channel}")
         unknown = [rec for ref, rec in records.items() if ref not in got]
         histories = [rec for rec in unknown if rec.action == "history.sent" and rec.channel == "sms"]
         reminders = [rec for rec in unknown if rec.action == "reminder.sent" and rec.channel == "job"]
@@ -969,13 +970,15 @@ def main() -> int:
     print(f"server:  gunicorn {wl._version('gunicorn')}, {args.workers} sync workers, access log on; "
           f"{args.outbox_workers} outbox workers; {backend}; loopback; argon2id production parameters; "
           f"client and servers share the {ncpu} CPUs")
-    print(f"setup:   {loaded['people']} people enrolled and {loaded['events']} past accesses imported in {setup_s:.0f} s "
+    print(f"setup:   {loaded['people']} people enrolled and {loaded['events']} past accesses imported in "
+          f"{setup_s:.0f} s "
           f"({ncpu} processes); the {backlog} access notifications this queued were sent by "
           f"{args.outbox_workers} workers in {drain_s:.1f} s ({backlog / max(drain_s, 0.001):.0f}/s)")
     print(f"load:    {args.users} people at once ({n_web} web, {n_voice} phone, {n_sms} SMS) + {args.api_rate:g} "
           f"access events/s for {wall:.0f} s; pauses x{args.think:g}, {args.voice_think:g} s between webhooks; "
           f"{len(all_ms)} requests ({len(all_ms) / wall:.0f}/s)")
-    print(f"cpu:     gunicorn used {server_cpu:.0f} s of CPU in {wall:.0f} s ({server_cpu / wall / ncpu:.0%} of {ncpu} CPUs); "
+    print(f"cpu:     gunicorn used {server_cpu:.0f} s of CPU in {wall:.0f} s "
+          f"({server_cpu / wall / ncpu:.0%} of {ncpu} CPUs); "
           f"load average {load_before:.2f} before, {load_after:.2f} at the end")
     if jobs_out["rc"] is not None:
         print(f"jobs:    `flask jobs run` halfway: exit {jobs_out['rc']} in {jobs_out['seconds']:.1f} s: "
@@ -997,7 +1000,8 @@ def main() -> int:
               f"{wl.percentile(ms, .9):7.1f} {wl.percentile(ms, .99):7.1f} {ms[-1]:7.1f}")
     if all_ms:
         ms = sorted(all_ms)
-        print(f"{'all':24s} {len(ms):8d} {len(run.errors):6d} {wl.percentile(ms, .5):7.1f} {wl.percentile(ms, .9):7.1f} "
+        print(f"{'all':24s} {len(ms):8d} {len(run.errors):6d} {wl.percentile(ms, .5):7.1f} "
+              f"{wl.percentile(ms, .9):7.1f} "
               f"{wl.percentile(ms, .99):7.1f} {ms[-1]:7.1f}")
     for kind in sorted(set(errors_by_kind) - set(run.samples)):
         print(f"{kind:24s} {'':8s} {errors_by_kind[kind]:6d}")

@@ -48,8 +48,8 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import webhook_latency as wl  # noqa: E402  (also removes ARGON2_* from the environment)
 import population  # noqa: E402
+import webhook_latency as wl  # noqa: E402  (also removes ARGON2_* from the environment)
 
 ROOT = wl.ROOT
 LUA = r"""
@@ -411,7 +411,8 @@ def main() -> int:
         m, t, p = r["params"]
         print(f"identification on {name}, one core: argon2id m={m} KiB t={t} p={p} verification "
               f"{r['verify_s'] * 1000:.1f} ms (median of 30); identify() succeeded {r['ok_s'] * 1000:.1f} ms, "
-              f"failed {r['ko_s'] * 1000:.1f} ms (mean of {args.identify} each); enrolment {r['enrol_s'] * 1000:.1f} ms")
+              f"failed {r['ko_s'] * 1000:.1f} ms (mean of {args.identify} each); "
+              f"enrolment {r['enrol_s'] * 1000:.1f} ms")
         print(f"  = {1 / r['ok_s']:.0f} identifications per second per core that succeed, {1 / r['ko_s']:.0f} that "
               f"fail (argon2 alone would allow {1 / (2 * r['verify_s']):.0f}); {ncpu} cores: about "
               f"{ncpu / r['ok_s']:.0f}/s; enrolment {1 / r['enrol_s']:.0f} people per second per core")
