@@ -11,7 +11,19 @@ def fold(text: str) -> str:
 
 
 def words_of(text: str) -> set[str]:
-    return set(re.findall(r"[a-z0-9']+", fold(text)))
+    return set(phrase(text).split())
+
+
+def phrase(text: str) -> str:
+    """What was said, as words to match: no case, no accents, and both apostrophes (' and ’) between words,
+    so that «l'historique» is «l historique» and «d’urgence» is «d urgence»."""
+    return " ".join(re.findall(r"[a-z0-9]+", fold(text)))
+
+
+def says(said: str, words: str) -> bool:
+    """`said` contains one of the comma-separated `words` (each a word or a phrase), as whole words."""
+    heard = f" {phrase(said)} "
+    return any(f" {p} " in heard for p in (phrase(w) for w in words.split(",")) if p)
 
 
 def nir(value: str) -> str:

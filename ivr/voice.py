@@ -71,16 +71,19 @@ def _choice(call: Call, step: Step, digits: str, said: str) -> str:
         return digits
     if not said:
         return ""
-    heard = speech.words_of(said)
     with force_locale(call.language):
         vocab = {**({k: v for k, v in step.words().items()} if step.words else {}),
                  "*": REPEAT_WORDS(), "0": HELP_WORDS()}
         # A "no" word wins over a "yes" word: «pas d'accord» is not «d'accord».
         for key, words in sorted(vocab.items(), key=lambda item: item[0] != "2" or step.expect != YESNO):
-            if any(speech.fold(w.strip()) in heard or (" " in w.strip() and speech.fold(w.strip()) in speech.fold(said))
-                   for w in words.split(",")):
+            if speech.says(said, words):
                 return key
     return "?"
+
+
+def understood(step_name: str, language: str, said: str) -> str:
+    """The key a spoken answer chooses at a step of the call script ("?" when it chooses none)."""
+    return _choice(Call("understood", language, {}, 0, ""), script.STEPS[step_name], "", said)
 
 
 def advance(call: Call, step_name: str, digits: str, said: str) -> str:
