@@ -58,8 +58,8 @@ def words(**keys):
 
 
 def menu_words():
-    return {"1": _("oppose, opposition, refuse, say no") + ", " + _("close, closing, reopen, open, delete"),
-            "2": _("someone else, another person, on behalf, child, parent, guardian"),
+    return {"1": _("oppose, opposition, refuse, say no, object") + ", " + _("close, closing, reopen, open, delete"),
+            "2": _("someone else, another person, on behalf, child, parent, guardian, mother, father, son, daughter"),
             "3": _("history, who, accesses, looked, list"), "4": _("emergency, samu, urgent, break")}
 
 

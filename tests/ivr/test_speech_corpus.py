@@ -1,7 +1,7 @@
 """What callers say, as they say it, and the choice each must reach (QUALITY §3: plain speech understood).
 
 Matched after folding case and accents, with both apostrophes between words («l'historique», «d’urgence»);
-a «no» wins over a «yes» («pas d'accord»). Issue 12 grows this corpus to 150 utterances and more steps."""
+a «no» wins over a «yes» («pas d'accord»). 166 utterances over the steps that take speech, both languages."""
 import pytest
 
 from ivr.voice import understood
@@ -26,6 +26,57 @@ CORPUS = [
     ("fr", "close_confirm", "oui c’est bien ça", "1"),
     ("en", "oppose", "yes", "1"), ("en", "oppose", "okay", "1"), ("en", "oppose", "no thanks", "2"),
     ("en", "oppose", "don't", "2"), ("en", "reopen", "cancel", "2"), ("en", "reopen", "that's right", "1"),
+    # more utterances, step by step
+    ("fr", "menu", "je veux m'opposer", "1"), ("fr", "menu", "opposition", "1"),
+    ("fr", "menu", "je ne veux pas", "1"), ("fr", "menu", "fermer", "1"),
+    ("fr", "menu", "fermer mon espace santé", "1"), ("fr", "menu", "rouvrir mon espace", "1"),
+    ("fr", "menu", "supprimer mon dossier", "1"), ("fr", "menu", "pour ma mère", "2"),
+    ("fr", "menu", "pour mon enfant", "2"), ("fr", "menu", "j'appelle pour quelqu'un d'autre", "2"),
+    ("fr", "menu", "pour une autre personne", "2"), ("fr", "menu", "je suis son tuteur", "2"),
+    ("fr", "menu", "l'historique des accès", "3"), ("fr", "menu", "qui a consulté", "3"),
+    ("fr", "menu", "la liste", "3"), ("fr", "menu", "historique", "3"), ("fr", "menu", "les urgences", "4"),
+    ("fr", "menu", "accès en urgence", "4"), ("fr", "menu", "le bris de glace", "4"),
+    ("fr", "menu", "c'est urgent", "4"), ("fr", "menu", "aide", "0"), ("fr", "menu", "aidez-moi", "0"),
+    ("fr", "menu", "assistance", "0"), ("fr", "menu", "encore", "*"), ("fr", "menu", "répéter s'il vous plaît", "*"),
+    ("fr", "menu", "quoi", "*"), ("en", "menu", "oppose", "1"), ("en", "menu", "I refuse", "1"),
+    ("en", "menu", "I object", "1"), ("en", "menu", "close my record", "1"), ("en", "menu", "reopen", "1"),
+    ("en", "menu", "delete", "1"), ("en", "menu", "for my mother", "2"), ("en", "menu", "someone else", "2"),
+    ("en", "menu", "on behalf of my child", "2"), ("en", "menu", "I am her guardian", "2"),
+    ("en", "menu", "history", "3"), ("en", "menu", "who looked at my record", "3"),
+    ("en", "menu", "the list of accesses", "3"), ("en", "menu", "emergency", "4"), ("en", "menu", "the samu", "4"),
+    ("en", "menu", "break glass", "4"), ("en", "menu", "help me", "0"), ("en", "menu", "operator", "0"),
+    ("en", "menu", "say that again", "*"), ("en", "menu", "what", "*"), ("fr", "oppose", "oui je confirme", "1"),
+    ("fr", "oppose", "ok", "1"), ("fr", "oppose", "exact", "1"), ("fr", "oppose", "confirmer", "1"),
+    ("fr", "oppose", "non", "2"), ("fr", "oppose", "pas du tout", "2"), ("fr", "oppose", "retour", "2"),
+    ("fr", "oppose", "erreur", "2"), ("fr", "close_confirm", "oui", "1"), ("fr", "close_confirm", "non pas ça", "2"),
+    ("fr", "reopen", "d'accord je veux", "1"), ("fr", "reopen", "non je ne veux pas", "2"),
+    ("fr", "report", "oui signaler", "1"), ("fr", "block", "non", "2"), ("fr", "emergency_confirm", "oui", "1"),
+    ("fr", "emergency_confirm", "annule", "2"), ("fr", "helper_confirm", "c'est ça", "1"),
+    ("fr", "helper_remove", "non", "2"), ("fr", "check", "oui c'est bon", "1"),
+    ("fr", "check", "non c'est faux", "2"), ("en", "oppose", "yes please", "1"), ("en", "oppose", "confirm", "1"),
+    ("en", "oppose", "I agree", "1"), ("en", "oppose", "no", "2"), ("en", "oppose", "not now", "2"),
+    ("en", "oppose", "wrong", "2"), ("en", "close_confirm", "right", "1"), ("en", "close_confirm", "go back", "2"),
+    ("en", "reopen", "yes", "1"), ("en", "report", "okay", "1"), ("en", "block", "no don't", "2"),
+    ("en", "emergency_confirm", "cancel", "2"), ("en", "helper_confirm", "yes", "1"),
+    ("en", "helper_remove", "no", "2"), ("en", "check", "that's right", "1"), ("en", "check", "no that's wrong", "2"),
+    ("fr", "close", "garder mes données", "1"), ("fr", "close", "archiver", "1"), ("fr", "close", "supprimer", "2"),
+    ("fr", "close", "effacer mes données", "2"), ("fr", "close", "retour", "9"), ("en", "close", "keep them", "1"),
+    ("en", "close", "archive", "1"), ("en", "close", "delete everything", "2"), ("en", "close", "erase", "2"),
+    ("fr", "history", "la suite", "1"), ("fr", "history", "les suivants", "1"), ("fr", "history", "autres", "1"),
+    ("en", "history", "next", "1"), ("en", "history", "more", "1"), ("en", "history", "the others", "1"),
+    ("fr", "history_act", "signaler", "1"), ("fr", "history_act", "je ne le connais pas", "1"),
+    ("fr", "history_act", "bloquer", "2"), ("fr", "history_act", "pas reconnu", "1"),
+    ("en", "history_act", "report it", "1"), ("en", "history_act", "block him", "2"),
+    ("en", "history_act", "unknown", "1"), ("fr", "emergency", "le samu", "1"), ("fr", "emergency", "quinze", "1"),
+    ("fr", "emergency", "bris de glace", "2"), ("fr", "emergency", "tout professionnel", "2"),
+    ("en", "emergency", "samu", "1"), ("en", "emergency", "break glass", "2"),
+    ("fr", "help_menu", "vérifier un message", "1"), ("fr", "help_menu", "un courrier", "1"),
+    ("fr", "help_menu", "aidant", "2"), ("fr", "help_menu", "mes aidants", "2"), ("fr", "help_menu", "retour", "9"),
+    ("en", "help_menu", "check a message", "1"), ("en", "help_menu", "trusted helper", "2"),
+    ("en", "help_menu", "back", "9"), ("fr", "helpers", "ajouter un aidant", "1"), ("fr", "helpers", "retirer", "2"),
+    ("fr", "helpers", "enlever un aidant", "2"), ("en", "helpers", "add one", "1"), ("en", "helpers", "remove", "2"),
+    ("fr", "receipt", "menu principal", "1"), ("fr", "receipt", "revenir", "1"), ("en", "receipt", "main menu", "1"),
+    ("en", "receipt", "back", "1"),
 ]
 
 
