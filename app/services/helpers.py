@@ -10,7 +10,8 @@ from flask import current_app
 from .. import audit, clock, messages, outbox
 from ..domain import mandates as rules
 from ..domain.errors import HelperRefused, InvalidTransition
-from ..models import Mandate, Person, Throttle, db
+from ..models import Mandate, Person, db
+from . import limits
 from .base import Actor, transaction
 from .crypto import lookup
 from .representation import facts as _facts
@@ -34,23 +35,9 @@ def helpers_of(subject_id: int, today: date | None = None) -> list[tuple[Person,
     return [(h, m) for m, h, _p in _current_helpers([Mandate.represented_id == subject_id], today or clock.today())]
 
 
-def _lookup_throttle(actor: Actor) -> Throttle:
-    key = f"helper-lookup:{actor.person_id}"
-    row = db.session.get(Throttle, key, with_for_update=True)
-    now = clock.now()
-    if row is None:
-        row = Throttle(key=key, failures=0, window_started_at=now)
-        db.session.add(row)
-    elif row.window_started_at + timedelta(days=1) <= now:
-        row.failures, row.window_started_at = 0, now
-    return row
-
-
-def _check_lookup_allowed(actor: Actor) -> None:
-    row = db.session.get(Throttle, f"helper-lookup:{actor.person_id}")
-    if row is not None and row.failures >= LOOKUP_FAILURES_PER_DAY \
-            and row.window_started_at + timedelta(days=1) > clock.now():
-        raise HelperRefused("locked")
+def _lookups(actor: Actor) -> limits.Limit:
+    """The actor's look-ups of a helper that found nobody, today (5 at most)."""
+    return limits.Limit(f"helper-lookup:{actor.person_id}", LOOKUP_FAILURES_PER_DAY, timedelta(days=1))
 
 
 def name_helper(actor: Actor, subject_id: int, helper_nir: str, helper_birth: date, until: date | None = None,
@@ -60,12 +47,15 @@ def name_helper(actor: Actor, subject_id: int, helper_nir: str, helper_birth: da
     A wrong NIR or date gets the same answer whether or not anyone has that NIR; after 5 such answers in a
     day, the holder must wait. The helper is told by their usual channel.
     """
-    _check_lookup_allowed(actor)
     today = clock.today()
     longest = today + timedelta(days=rules.HELPER_MAX_DAYS)
     until = min(until or longest, longest)
     if until < today:
         raise HelperRefused("until_past")
+    # Counted before the look-up, in one statement, as a wrong one: parallel guesses cannot pass the 5 together.
+    # A look-up that finds the helper (or is refused for another reason) gives its count back.
+    if not limits.take(_lookups(actor)):
+        raise HelperRefused("locked")
 
     def change(space, today):
         helper = db.session.scalar(db.select(Person).where(Person.nir_lookup == lookup("nir", helper_nir)))
@@ -98,16 +88,20 @@ def name_helper(actor: Actor, subject_id: int, helper_nir: str, helper_birth: da
         outbox.queue(helper, messages.helper_named(helper, holder, until, record.reference), record.reference)
 
     try:
-        return act_once(actor, subject_id, "helper.named", idempotency_key, change, after)
+        receipt = act_once(actor, subject_id, "helper.named", idempotency_key, change, after)
     except HelperRefused as exc:
         if exc.reason == "not_found":
             with transaction():
-                row = _lookup_throttle(actor)
-                row.failures += 1
-                row.last_failure_at = clock.now()
                 audit.append(actor.label, audit.who(subject_id), "refused.helper.named", actor.channel,
                              reason="not_found")
+        else:
+            limits.give_back(_lookups(actor).key)
         raise
+    except BaseException:
+        limits.give_back(_lookups(actor).key)
+        raise
+    limits.give_back(_lookups(actor).key)
+    return receipt
 
 
 def revoke_helper(actor: Actor, subject_id: int, mandate_id: int, idempotency_key: str | None = None):

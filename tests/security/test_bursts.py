@@ -43,15 +43,6 @@ def _audited(app, action: str) -> int:
     return _count(app, AuditEntry.action == action)
 
 
-def _text_of(msg: OutboxMessage) -> str:
-    """The deliverable text of a queued message, secret included (bodies of codes are stored masked).
-
-    Before outbox.text_of existed, bodies were stored in clear: the body is the text then.
-    """
-    text_of = getattr(outbox, "text_of", None)
-    return text_of(msg) if text_of is not None else msg.body
-
-
 def _kinds(pages) -> Counter:
     """The answers by kind, for failure messages: (status, heading, start of the first error)."""
     return Counter((p.status, p.h1, p.errors[0][:40] if p.errors else "") for p in pages)
@@ -108,7 +99,7 @@ def test_twelve_sms_code_guesses_at_once_spend_the_code_after_five_tries(app, en
     with app.app_context():
         msg = db.session.scalars(db.select(OutboxMessage).where(OutboxMessage.person_id == holder.person_id)).one()
         assert msg.sensitive and msg.channel == "sms"
-        right = re.search(r"\b(\d{6})\b", _text_of(msg)).group(1)
+        right = re.search(r"\b(\d{6})\b", outbox.text_of(msg)).group(1)
     n, tries = 12, app.config["OTP_MAX_TRIES"]
     wrong = [f"{(int(right) + k) % 10**6:06d}" for k in range(1, n + 1)]
 
@@ -238,3 +229,25 @@ def test_the_same_sms_twelve_times_at_once_is_answered_the_same_and_sent_once(ap
     assert len(replies) == 1, (seen, replies)  # the same answer to every copy
     assert inbound == 1 and receipts == 1, seen
     assert sent == 1, seen  # the history goes once
+
+
+# --- F. a holder guessing a helper's NIR, twelve times at once ----------------------------------------------
+
+def test_twelve_wrong_helper_look_ups_at_once_count_five_and_pause_the_rest(app, enrol, live_server):  # noqa: F811
+    holder = enrol(days_ago=60)
+    first = Browser(live_server, "en")
+    assert first.submit(first.get("/identify"), holder.form()).status == 200
+    n = 12
+
+    def prepare(i):  # the same signed-in session, a form token fetched by each thread
+        b = Browser(live_server, "en", cookies=first.http.cookies)
+        return b, b.get("/helpers/new")
+
+    wrong = {"nir": "189071305512376", "birth_date": "01/01/1960", "months": "3"}
+    pages = burst(n, prepare, lambda i, bp: bp[0].submit(bp[1], wrong))
+
+    assert Counter(p.status for p in pages) == {200: n}, _kinds(pages)  # never a 500
+    kinds = Counter("not found" if "We found nobody" in p.text else "paused" if "Too many tries today" in p.text
+                    else p.h1 for p in pages)
+    assert kinds == {"not found": 5, "paused": n - 5}, kinds
+    assert _audited(app, "refused.helper.named") == 5
