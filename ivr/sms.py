@@ -139,7 +139,6 @@ def handle(person: Person | None, phone: str | None, text: str, sid: str) -> str
 def command_for(person: Person, subject: Person, phone: str, text: str, sid: str) -> str:
     """A command from `person`'s phone about `subject`: themselves, or someone they act for."""
     command, _language, args = parse(text)
-    digits = re.sub(r"\D", "", text)
     actor, other = Actor(person.id, "sms"), subject.id != person.id
     if command is None or command == "help":
         return help_text() if not other else help_for()
@@ -165,7 +164,7 @@ def command_for(person: Person, subject: Person, phone: str, text: str, sid: str
             return _("Relais: you will get a message at each access again.") if command == "start" else \
                 _("Relais: you will no longer get a message at each access. To start again, send START.")
         if command in STATE_CHANGES:
-            return request_change(person, subject, phone, command, args, digits)
+            return request_change(person, subject, phone, command, args)
     except NotAuthorized as exc:
         return reasons.say(exc.reason, reasons.SMS)
     return help_text()
@@ -220,7 +219,7 @@ def help_text() -> str:
              "REOPEN, STOP or START. Help: call 34 22.")
 
 
-def request_change(person: Person, subject: Person, phone: str, command: str, args: list[str], digits: str) -> str:
+def request_change(person: Person, subject: Person, phone: str, command: str, args: list[str]) -> str:
     """Check the request is possible, then send a one-time code that confirms exactly this request."""
     view = spaces.view(Actor(person.id, "sms"), subject.id)
     if command in ("samu", "break_glass", "masked"):

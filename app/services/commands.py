@@ -114,5 +114,5 @@ def from_params(params: dict) -> Command | None:
         if f.name not in params:
             return None
         value = params[f.name]
-        values[f.name] = date.fromisoformat(value) if f.type in (date, "date", date | None) and value else value
+        values[f.name] = date.fromisoformat(value) if f.type in (date, date | None) and value else value
     return kind(**values)
