@@ -11,6 +11,7 @@ from . import api, cli, web
 from .config import Config
 from .extensions import babel, compress, csrf, db, migrate
 from .proxies import TrustedProxies
+from .services.agents import check_settings
 from .web import locale
 
 
@@ -19,6 +20,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config.from_object(Config)
     if overrides:
         app.config.update(overrides)
+    check_settings(app.config)  # a wrong OPENING_HOURS or AGENT_NUMBER stops the app here, in plain words
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _local_secret(app.instance_path)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql://"):

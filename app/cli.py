@@ -1,9 +1,9 @@
-"""Operator commands: import the mailing batch and access events, run the jobs, verify the audit chain."""
+"""Operator commands: import the mailing batch and access events, run the jobs, verify the audit chain, callbacks."""
 import csv
 import json
 import sys
 import time
-from datetime import date
+from datetime import date, timezone
 
 import click
 from flask import Flask
@@ -11,11 +11,12 @@ from flask.cli import AppGroup, with_appcontext
 
 from . import audit, clock, csvsafe, outbox
 from .demo import load
-from .domain.errors import InvalidIdentifier
+from .domain.errors import InvalidIdentifier, InvalidTransition, NotFound
 from .domain.identifiers import normalize_nir
-from .services import access, identity, spaces
+from .services import Actor, access, callbacks, identity, spaces
 from .services.mandates import RowRefused, import_mandate, record_autonomy
 from .services.validation import IDENTIFIER_MESSAGES, RowErrors, _iso_date, enrolment_from_row, submit_access
+from .text import format_reference
 
 ENROL_COLUMNS = ["nir", "vitale_serial", "family_name", "given_name", "birth_date", "phone", "email",
                  "language", "letter_sent_on"]
@@ -30,6 +31,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(demo)
     app.cli.add_command(outbox_group)
     app.cli.add_command(mandates_group)
+    app.cli.add_command(callbacks_group)
 
 
 NOT_UTF8 = {"row": "is not UTF-8 text: save the file as UTF-8 and import it again"}
@@ -273,3 +275,40 @@ def mandates_autonomy(nir, on):
     except RowRefused as exc:
         raise click.ClickException("; ".join(f"{k}: {v}" for k, v in exc.errors.items())) from None
     click.echo("recorded")
+
+
+@click.group("callbacks", cls=AppGroup)
+def callbacks_group():
+    """Callbacks booked on the phone line, for the advisers."""
+
+
+CALLBACK_COLUMNS = f"{'id':>6}  {'reference':<11}  {'half-day':<13}  {'number':<13}  {'goal':<9}  lang  created (Paris)"
+
+
+@callbacks_group.command("list")
+@click.option("--all", "everything", is_flag=True, help="the last 100 callbacks, done and cancelled ones too")
+def callbacks_list(everything):
+    """The callbacks to make, oldest first: the half-day booked and the number to call."""
+    rows = callbacks.latest() if everything else callbacks.pending()
+    if not rows:
+        click.echo("no callback" if everything else "no callback to make")
+        return
+    click.echo(CALLBACK_COLUMNS + ("  status" if everything else ""))
+    for cb in rows:
+        created = cb.created_at.replace(tzinfo=timezone.utc).astimezone(clock.PARIS)
+        line = (f"{cb.id:>6}  {format_reference(cb.reference):<11}  {cb.slot_day.isoformat()} {cb.slot:<2}  "
+                f"{cb.phone or '-':<13}  {cb.goal or '-':<9}  {cb.language:<4}  {created:%Y-%m-%d %H:%M}")
+        click.echo(line + (f"  {cb.status}" if everything else ""))
+
+
+@callbacks_group.command("done")
+@click.argument("callback_id", type=int)
+def callbacks_done(callback_id):
+    """Mark callback CALLBACK_ID as made: its number is forgotten."""
+    try:
+        cb = callbacks.mark_done(callback_id, Actor(None, "cli"))
+    except NotFound:
+        raise click.ClickException(f"no callback {callback_id}") from None
+    except InvalidTransition as exc:
+        raise click.ClickException(f"callback {callback_id} is {exc.state}, not pending") from None
+    click.echo(f"callback {cb.id} ({format_reference(cb.reference)}) done")

@@ -59,6 +59,15 @@ class Config:
     PEOPLE_PER_HELPER = _int("PEOPLE_PER_HELPER", 5)      # people a trusted helper may help at most
     MAJORITY_AGE = _int("MAJORITY_AGE", 18)
 
+    # --- a person to talk to (SPEC §2) -----------------------------------------
+    # When the phone line may put a caller through to an adviser: OpenStreetMap opening_hours syntax, read in
+    # Europe/Paris, `PH` being France's public holidays (app/services/agents.py). Checked when the app starts.
+    OPENING_HOURS = os.environ.get("OPENING_HOURS") or "Mo-Fr 08:30-17:30; PH off"
+    # The advisers' line: an E.164 number, or "queue:NAME" for a Twilio queue; empty: no transfer, callbacks only.
+    AGENT_NUMBER = os.environ.get("AGENT_NUMBER", "").strip()
+    AGENT_RING_SECONDS = _int("AGENT_RING_SECONDS", 25)  # how long the adviser's line rings before a callback
+    AGENT_LANGUAGE = os.environ.get("AGENT_LANGUAGE", "fr")  # the language an adviser is told about a call in
+
     # --- identification and sessions (QUALITY §5) ----------------------------
     BACKOFF_AFTER_FAILURES = _int("BACKOFF_AFTER_FAILURES", 5)
     LOCK_AFTER_FAILURES = _int("LOCK_AFTER_FAILURES", 10)

@@ -1,6 +1,6 @@
 """Texts of outgoing messages, in the person's language. No links, no request for a code, no medical detail."""
 from flask import current_app
-from flask_babel import force_locale, format_datetime
+from flask_babel import force_locale, format_date, format_datetime
 from flask_babel import gettext as _
 
 from .domain.identifiers import format_code
@@ -184,3 +184,22 @@ def mandate_ended_for(person, representative, on, reference: str) -> str:
         return fit(lambda f: _("Relais: since %(date)s %(name)s can no longer act for you on Relais. "
                                 "Ref %(ref)s", name=f(_name(representative)), date=on.strftime("%d/%m/%Y"),
                                 ref=format_reference(reference)))
+
+
+def callback_booked(language: str, day, slot: str, reference: str) -> str:
+    """The half-day an adviser calls back in («mardi 3 décembre, le matin») and the reference to quote."""
+    with force_locale(language):
+        when, ref = format_date(day, "EEEE d MMMM"), format_reference(reference)
+        if slot == "am":
+            return _("Relais: an adviser will call you back on %(day)s, in the morning. Reference %(ref)s.",
+                     day=when, ref=ref)
+        return _("Relais: an adviser will call you back on %(day)s, in the afternoon. Reference %(ref)s.",
+                 day=when, ref=ref)
+
+
+def what_to_have(language: str, reference: str) -> str:
+    """To a caller who needed time: what to have at hand when they call again. One SMS, no link, no code."""
+    with force_locale(language):
+        return _("Relais: to call 34 22, have at hand your Mon espace santé letter, your Vitale card and your "
+                 "date of birth. Ref %(ref)s",
+                 ref=format_reference(reference))

@@ -203,6 +203,9 @@ class OutboxMessage(db.Model):
     last_error: Mapped[str | None] = mapped_column(String(200))
     # The access a notification is about, so that an answer (BLOQUER, SIGNALER) can act on it.
     access_event_id: Mapped[int | None] = mapped_column(ForeignKey("access_event.id"))
+    # A number that is nobody's registered phone (a caller asking to be called back), encrypted until the
+    # message is handed over; `recipient` then only keeps it masked.
+    sealed_recipient: Mapped[str | None] = mapped_column(Text)
 
 
 class CallState(db.Model):
@@ -267,3 +270,24 @@ class Mandate(db.Model):
     end_reason: Mapped[str | None] = mapped_column(String(30))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
     __table_args__ = (UniqueConstraint("representative_id", "represented_id", "kind", "valid_from"),)
+
+
+class Callback(db.Model):
+    """A caller to be called back by an adviser in a half-day; the number is kept encrypted (app/sealed.py)
+    for the adviser, and forgotten once the callback is done or cancelled."""
+
+    __tablename__ = "callback"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)  # when identified
+    phone_lookup: Mapped[str] = mapped_column(String(64), index=True)
+    phone_sealed: Mapped[str | None] = mapped_column(Text)
+    slot_day: Mapped[date] = mapped_column(Date)
+    slot: Mapped[str] = mapped_column(String(2))              # am (before 13:00, Paris time), pm
+    goal: Mapped[str | None] = mapped_column(String(20))      # what the caller was doing: change, history, …
+    language: Mapped[str] = mapped_column(String(2))
+    channel: Mapped[str] = mapped_column(String(8))
+    idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
+    status: Mapped[str] = mapped_column(String(10), default="pending", index=True)  # pending, done, cancelled
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    done_at: Mapped[datetime | None] = mapped_column(DateTime)

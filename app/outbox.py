@@ -21,20 +21,25 @@ MAX_ATTEMPTS = 12
 
 
 def queue(person, body: str, reference: str, *, secret: str | None = None, channel: str | None = None,
-          access_event_id: int | None = None) -> OutboxMessage:
+          access_event_id: int | None = None, to: str | None = None, language: str | None = None) -> OutboxMessage:
     """Queue a message to a person on their best channel: SMS, else e-mail, else a letter.
 
     A message that carries a secret (a code) is stored with the secret masked; the whole text waits
     encrypted (`sealed_body`) until it is handed over, then only the masked text is kept.
+    `to`: a mobile number that is not the person's registered phone (person None: a caller not identified),
+    sent an SMS in `language`; the number waits encrypted too (`sealed_recipient`) and `recipient` is masked.
     """
-    if channel is None:
+    if to is not None:
+        channel = "sms"
+    elif channel is None:
         channel = "sms" if person.mobile else "email" if person.email else "letter"
-    recipient = {"sms": person.mobile, "email": person.email}.get(channel)
+    recipient = mask(to) if to is not None else {"sms": person.mobile, "email": person.email}.get(channel)
     if channel == "sms":
         body, secret = gsm7(body), gsm7(secret) if secret else None
     sealed = seal(body) if secret else None
-    msg = OutboxMessage(person_id=person.id, channel=channel, recipient=recipient, language=person.language,
-                        body=mask_secret(body, secret) if secret else body, sealed_body=sealed,
+    msg = OutboxMessage(person_id=person.id if person else None, channel=channel, recipient=recipient,
+                        language=language or person.language, body=mask_secret(body, secret) if secret else body,
+                        sealed_body=sealed, sealed_recipient=seal(to) if to is not None else None,
                         reference=reference, sensitive=bool(secret), status="queued",
                         next_attempt_at=clock.now(), access_event_id=access_event_id)
     db.session.add(msg)
@@ -46,8 +51,18 @@ def text_of(msg: OutboxMessage) -> str:
     return unseal(msg.sealed_body) or msg.body
 
 
+def _recipient(msg: OutboxMessage) -> str | None:
+    if msg.sealed_recipient is None:
+        return msg.recipient
+    number = unseal(msg.sealed_recipient)
+    if number is None:  # sealed with another key: never send to the masked number; retried, then failed
+        raise ValueError("the recipient cannot be unsealed")
+    return number
+
+
 def _forget_secret(msg: OutboxMessage) -> None:
     msg.sealed_body = None
+    msg.sealed_recipient = None
 
 
 def mask(recipient: str | None) -> str:
@@ -72,7 +87,7 @@ def _deliver(msg: OutboxMessage, client) -> str | None:
     c = current_app.config
     if msg.channel == "sms" and client is not None:
         callback = c["PUBLIC_BASE_URL"].rstrip("/") + "/ivr/status" if c["PUBLIC_BASE_URL"] else None
-        sent = client.messages.create(to=msg.recipient, from_=c["TWILIO_FROM_NUMBER"], body=text_of(msg),
+        sent = client.messages.create(to=_recipient(msg), from_=c["TWILIO_FROM_NUMBER"], body=text_of(msg),
                                       status_callback=callback)
         return sent.sid
     if msg.channel == "email" and c.get("SMTP_HOST"):

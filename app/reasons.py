@@ -16,7 +16,7 @@ TEXTS: dict[Reason, dict[str, object]] = {
         SMS: _l("Relais: this is not possible now. Nothing was changed.")},
     Reason.WINDOW_CLOSED: {
         WEB: _l("It is too late to say no"),
-        VOICE: _l("It is too late to say no: the time ended on %(date)s. You can close your health space."),
+        VOICE: _l("Too late to say no: the deadline was %(date)s."),
         SMS: _l("Relais: it is too late to say no; you can close your space: send CLOSE.")},
     Reason.HELPER_LIMIT: {
         WEB: _l("A trusted helper cannot do this. Only the person, or their legal representative, can. "
@@ -58,6 +58,21 @@ TEXTS: dict[Reason, dict[str, object]] = {
     Reason.UNTIL_PAST: {
         WEB: _l("Choose for how long."),
         VOICE: _l("This is not possible now.")},
+    Reason.PHONE_INVALID: {
+        WEB: _l("This is not a phone number. Type its 10 digits, such as 06 12 34 56 78."),
+        VOICE: _l("This number is not right. Nothing was booked.")},
+    Reason.PHONE_NOT_FRENCH: {
+        WEB: _l("An adviser can only call back a number in France, overseas included."),
+        VOICE: _l("An adviser can only call back a number in France. Nothing was booked.")},
+    Reason.PHONE_NOT_CALLABLE: {
+        WEB: _l("An adviser cannot call back this kind of number. Give a mobile or a landline number."),
+        VOICE: _l("An adviser cannot call back this number. Give a mobile or a landline number.")},
+    Reason.CALLBACKS_TODAY: {
+        WEB: _l("This number already has a callback booked today. An adviser will call it."),
+        VOICE: _l("This number already has a callback booked today. Nothing more was booked.")},
+    Reason.SLOT_NOT_OFFERED: {
+        WEB: _l("This time is no longer offered. Choose another one."),
+        VOICE: _l("This time is no longer offered. Nothing was booked.")},
 }
 
 

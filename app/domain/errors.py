@@ -69,5 +69,15 @@ class HelperRefused(DomainError):
         self.reason = Reason(reason)
 
 
+class CallbackRefused(DomainError):
+    """A callback cannot be booked: `reason` says whether the number or the half-day is the matter."""
+
+    code = "callback_refused"
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = Reason(reason)
+
+
 class NotFound(DomainError):
     code = "not_found"

@@ -27,3 +27,9 @@ class Reason(StrEnum):
     HELPER_FULL = "helper_full"
     HELPER_SELF = "helper_self"
     UNTIL_PAST = "until_past"
+    # a callback by an adviser
+    PHONE_INVALID = "phone_invalid"          # not a phone number that can be read
+    PHONE_NOT_FRENCH = "phone_not_french"    # advisers call back numbers in France, overseas included
+    PHONE_NOT_CALLABLE = "phone_not_callable"  # a premium-rate, shared-cost or other service number
+    SLOT_NOT_OFFERED = "slot_not_offered"    # the half-day is not (or no longer) one of those offered
+    CALLBACKS_TODAY = "callbacks_today"      # this number already has the callbacks a day allows

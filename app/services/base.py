@@ -10,7 +10,7 @@ from .. import audit, clock
 from ..domain import mandates as rules
 from ..domain.errors import NotAuthorized
 from ..domain.reasons import Reason
-from ..models import ActionRecord, OutboxMessage, Person, db
+from ..models import ActionRecord, Callback, OutboxMessage, Person, db
 from .representation import current_mandate
 
 
@@ -36,7 +36,7 @@ class Receipt:
     id: int
     reference: str
     action: str
-    subject_id: int
+    subject_id: int | None  # None: a caller not identified (a callback)
     actor_id: int | None
     channel: str
     created_at: datetime
@@ -90,6 +90,7 @@ def new_reference() -> str:
     while True:
         ref = f"{secrets.randbelow(900_000_000) + 100_000_000}"
         taken = db.session.scalar(db.select(ActionRecord.id).where(ActionRecord.reference == ref)) or \
-            db.session.scalar(db.select(OutboxMessage.id).where(OutboxMessage.reference == ref))
+            db.session.scalar(db.select(OutboxMessage.id).where(OutboxMessage.reference == ref)) or \
+            db.session.scalar(db.select(Callback.id).where(Callback.reference == ref))
         if not taken:
             return ref

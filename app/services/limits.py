@@ -44,6 +44,13 @@ def _take(limit: Limit, now) -> bool:
     return taken.rowcount == 1
 
 
+def counted(*limits: Limit) -> bool:
+    """Count one more under every limit inside the caller's transaction: False when one is reached (the caller
+    rolls back, so a refusal counts under none). For a count that must go with a write, e.g. after a unique key."""
+    now = clock.now()
+    return all(_take(limit, now) for limit in limits)
+
+
 def take(*limits: Limit) -> bool:
     """Count one more under every limit, or under none when one of them is reached; committed at once."""
     now = clock.now()

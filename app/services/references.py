@@ -1,7 +1,7 @@
 """Is a reference genuine? Every receipt, message and case of Relais carries one the 34 22 can confirm."""
 from datetime import date
 
-from ..models import AccessReport, ActionRecord, OutboxMessage, db
+from ..models import AccessReport, ActionRecord, Callback, OutboxMessage, db
 
 
 def sent_on(reference: str) -> date | None:
@@ -11,7 +11,8 @@ def sent_on(reference: str) -> date | None:
         return None
     for column, moment in ((ActionRecord.reference, ActionRecord.created_at),
                            (OutboxMessage.reference, OutboxMessage.created_at),
-                           (AccessReport.reference, AccessReport.created_at)):
+                           (AccessReport.reference, AccessReport.created_at),
+                           (Callback.reference, Callback.created_at)):
         found = db.session.scalar(db.select(moment).where(column == ref).limit(1))
         if found is not None:
             return found.date()

@@ -15,7 +15,8 @@ SOURCE = Path(app.config.__file__)
 ENV_NAMES = ["ARGON2_TIME_COST", "ARGON2_MEMORY_KIB", "ARGON2_PARALLELISM", "OPPOSITION_WINDOW_DAYS",
              "PROVISIONAL_CODE_VALID_DAYS", "ARCHIVE_YEARS", "DELETION_MAX_MONTHS", "BACKOFF_AFTER_FAILURES",
              "LOCK_AFTER_FAILURES", "LOCK_HOURS", "OTP_VALID_MINUTES", "OTP_MAX_TRIES", "IP_FAILURES_PER_HOUR",
-             "HISTORY_PAGE_SIZE", "MASKED_IN_EMERGENCY_DEFAULT", "REMINDER_DAYS"]
+             "HISTORY_PAGE_SIZE", "MASKED_IN_EMERGENCY_DEFAULT", "REMINDER_DAYS", "OPENING_HOURS", "AGENT_NUMBER",
+             "AGENT_RING_SECONDS"]
 
 
 def fresh_config(**env):
@@ -51,6 +52,14 @@ def test_domain_numbers_default_to_the_spec(Config):
     assert Config.LOCK_AFTER_FAILURES == 10
     assert Config.MASKED_IN_EMERGENCY_DEFAULT is False
     assert Config.REMINDER_DAYS == (14, 3)
+
+
+def test_a_person_to_talk_to_follows_the_spec(Config):
+    assert Config.OPENING_HOURS == "Mo-Fr 08:30-17:30; PH off"
+    assert (Config.AGENT_NUMBER, Config.AGENT_RING_SECONDS) == ("", 25)
+    custom = fresh_config(OPENING_HOURS="Mo-Sa 09:00-12:00", AGENT_NUMBER="queue:advisers", AGENT_RING_SECONDS="20")
+    assert (custom.OPENING_HOURS, custom.AGENT_NUMBER, custom.AGENT_RING_SECONDS) == \
+        ("Mo-Sa 09:00-12:00", "queue:advisers", 20)
 
 
 def test_one_time_codes_follow_asvs(Config):
