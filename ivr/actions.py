@@ -9,6 +9,7 @@ from app import clock, reasons
 from app.domain import identifiers
 from app.domain.emergency import EmergencySettings
 from app.domain.errors import (
+    CallbackRefused,
     HelperRefused,
     IdentificationFailed,
     IdentificationLocked,
@@ -17,12 +18,12 @@ from app.domain.errors import (
     NotAuthorized,
     WindowClosed,
 )
-from app.services import commands, helpers, identity, mandates, references, spaces
+from app.services import agents, callbacks, commands, helpers, identity, mandates, references, spaces
 from app.services.crypto import lookup
 
 from . import speech
 from .call import Call
-from .prompts import NIR_HINTS, state_sentence, too_late
+from .prompts import NIR_HINTS, Pause, state_sentence, too_late
 
 # --- what the caller typed: checked, kept, or said back -------------------------------------------
 
@@ -34,7 +35,16 @@ def accept_nir(call: Call, typed: str) -> str:
             "This number is not right. It has 15 characters. For Corsica, type 2A as 2 star 1, "
             "and 2B as 2 star 2."))())
         return "nir"
-    return "serial"
+    return next_part(call)
+
+
+PARTS = ("nir", "serial", "birth", "code")  # the steps of identification, in the order they are asked
+
+
+def next_part(call: Call) -> str:
+    """The first part of identification not given yet, else the check: a part accepted is never asked again."""
+    return next((p for p in PARTS if not call.data.get(p) and not (p == "code" and call.data.get("sms"))),
+                "do:identify")
 
 
 def accept_serial(call: Call, typed: str) -> str:
@@ -45,7 +55,7 @@ def accept_serial(call: Call, typed: str) -> str:
                            if exc.code == "vitale_looks_like_nir" else
                            _("The serial number has 8 to 13 digits. It is beside your photo, or on the back."))
         return "serial"
-    return "birth"
+    return next_part(call)
 
 
 def accept_birth(call: Call, typed: str) -> str:
@@ -56,19 +66,22 @@ def accept_birth(call: Call, typed: str) -> str:
     except InvalidIdentifier:
         call.before.append(_("This date is not right. For the 25th of March 1948, type 2 5 0 3 1 9 4 8."))
         return "birth"
-    return "code"
+    return next_part(call)
 
 
 def accept_code(call: Call, typed: str) -> str:
-    if typed == "9":  # no letter: a code by SMS to the registered mobile instead
-        call.data["sms"], call.data["code"] = True, ""
-        return "check"
-    call.data.pop("sms", None)
-    if len(typed) != identifiers.CODE_LENGTH or not typed.isdigit():
+    """The letter's code by its keys (12 digits), or spelled aloud (12 letters and digits), or 1: no letter."""
+    d = call.data
+    if typed == "1":  # no letter: a code by SMS to the registered mobile instead
+        d["sms"], d["code"] = True, ""
+        return next_part(call)
+    d.pop("sms", None)
+    spoken = typed.isalnum() and not typed.isdigit()
+    if len(typed) != identifiers.CODE_LENGTH or not (typed.isdigit() or spoken):
         call.before.append(_("The code has 12 letters and digits: press 12 keys."))
         return "code"
-    call.data["code"] = typed
-    return "check"
+    d["code"], d["code_spoken"] = identifiers.keypad_form(typed), typed.upper() if spoken else None
+    return next_part(call)
 
 
 def accept_reference(call: Call, typed: str) -> str:
@@ -99,13 +112,150 @@ def _goal(name: str):
 
 
 def do_ask_identity(call: Call) -> str:
-    call.before.append(_("Have your letter and your Vitale card ready."))
+    _forget_parts(call)
+    call.before += [_("Take your letter and your Vitale card."), Pause(2)]
     return "nir"
 
 
 def do_ask_own_identity(call: Call) -> str:
-    call.before.append(_("First, identify yourself, with your own letter and Vitale card."))
+    _forget_parts(call)
+    call.before += [_("First, identify yourself, with your own letter and Vitale card."), Pause(2)]
     return "nir"
+
+
+def _forget_parts(call: Call) -> None:
+    for k in (*PARTS, "code_spoken", "sms", "heard"):
+        call.data.pop(k, None)
+
+
+def do_forget_identity(call: Call) -> str:
+    _forget_parts(call)
+    return "menu"
+
+
+# --- time for slow callers: a wait that never hangs up, then offers -------------------------------
+
+WAIT_SILENCES = 6  # 6 times 20 s: two minutes of waiting, a short reminder each time
+
+
+def wait(call: Call, step: str) -> str:
+    """Silence at a step of identification: the caller is given time, the step is kept to come back to."""
+    call.data["resume"] = step
+    return "wait"
+
+
+def do_resume(call: Call) -> str:
+    call.data.pop("waited", None)  # a later wait starts afresh
+    return call.data.pop("resume", None) or next_part(call)
+
+
+def do_wait_again(call: Call) -> str:
+    call.data["waited"] = 0
+    return "wait"
+
+
+def do_send_what_to_have(call: Call) -> str:
+    if not call.data.get("caller_mobile"):
+        call.before.append(_("This choice is not possible."))
+        return "stuck"
+    try:
+        sent = callbacks.send_what_to_have(call.caller, call.language)
+    except CallbackRefused:
+        sent = None
+    if not sent:
+        call.before.append(_("We cannot send you an SMS now.") if sent is None else
+                           _("This number already had this SMS today."))
+        return "stuck"
+    call.before.append(_("We are sending you an SMS. Call again when you have it all at hand."))
+    return "goodbye"
+
+
+# --- a person: transfer during opening hours, else a callback --------------------------------------
+
+def do_agent(call: Call) -> str:
+    if current_app.config["AGENT_NUMBER"] and agents.is_open():
+        callbacks.record_transfer(call.actor, goal=call.data.get("goal"), identified=bool(call.person_id),
+                                  outcome="dialled", call_tail=call.sid[-6:])
+        return "transfer"
+    callbacks.record_transfer(call.actor, goal=call.data.get("goal"), identified=bool(call.person_id),
+                              outcome="closed", call_tail=call.sid[-6:])
+    opening = agents.next_opening() if current_app.config["AGENT_NUMBER"] else None
+    call.before.append(_("Our advisers are not available now. They answer again %(when)s.",
+                         when=speech.opening(opening)) if opening else
+                       _("No adviser can take your call now."))
+    return _offer_callback(call)
+
+
+def do_agent_missed(call: Call) -> str:
+    callbacks.record_transfer(call.actor, goal=call.data.get("goal"), identified=bool(call.person_id),
+                              outcome="no-answer", call_tail=call.sid[-6:])
+    call.before.append(_("No adviser is free at the moment."))
+    return _offer_callback(call)
+
+
+def _offer_callback(call: Call) -> str:
+    call.data["slots"] = [(day.isoformat(), slot) for day, slot in agents.half_days(count=2)]
+    return "callback" if call.data["slots"] else "menu"
+
+
+def do_callback_slot(index: int):
+    def action(call: Call) -> str:
+        slots = call.data.get("slots") or []
+        if index >= len(slots):
+            call.before.append(_("This choice is not possible."))
+            return "callback"
+        call.data["slot"] = slots[index]
+        phone = speech.french_number(call.caller)
+        if phone:
+            call.data["callback_phone"] = phone
+            return "callback_number"
+        return "callback_phone"
+    return action
+
+
+def accept_callback_phone(call: Call, typed: str) -> str:
+    phone = speech.french_number(typed)
+    if not phone:
+        call.before.append(_("This number is not right. Type its 10 digits, such as 0 6 1 2 3 4 5 6 7 8."))
+        return "callback_phone"
+    call.data["callback_phone"] = phone
+    return "callback_number"
+
+
+def do_request_callback(call: Call) -> str:
+    d = call.data
+    day, slot = d["slot"]
+    try:
+        receipt = callbacks.request(call.actor, d["callback_phone"], date.fromisoformat(day), slot,
+                                    goal=d.get("goal"), language=call.language, key=call.key())
+    except CallbackRefused as exc:
+        call.before.append(reasons.say(exc.reason, reasons.VOICE))
+        return _offer_callback(call)
+    finally:
+        d.pop("callback_phone", None)
+    call.before.append(_("An adviser will call you back on %(when)s.",
+                         when=speech.half_day(date.fromisoformat(day), slot)))
+    return _receipt(call, receipt)
+
+
+# --- what was said aloud: read back, then taken as if typed --------------------------------------
+
+def do_confirm_heard(call: Call) -> str:
+    heard = call.data.pop("heard")
+    return ACCEPTS[heard["step"]](call, heard["value"])
+
+
+def do_hear_again(call: Call) -> str:
+    return call.data.pop("heard")["step"]
+
+
+def fix(part: str):
+    def action(call: Call) -> str:
+        call.data.pop(part, None)
+        if part == "code":
+            call.data.pop("code_spoken", None)
+        return part
+    return action
 
 
 def do_note_mobile(call: Call) -> str:
@@ -147,14 +297,14 @@ def do_identify(call: Call) -> str:
             d["nir"], d["serial"], identifiers.parse_birth_date(d["birth"], clock.today()), d["code"],
             client=call.client, channel="voice", keypad=True)
     except IdentificationFailed:
-        call.before.append(_("These details do not match our records. Let us try again."))
-        return "nir"
+        # What was given is read back as printed, so that only the wrong part is given again.
+        call.before.append(_("These details do not match our records."))
+        return "fix"
     except IdentificationLocked as exc:
+        _forget_parts(call)
         call.before.append(reasons.say(exc.reason, reasons.VOICE, time=speech.moment(exc.until)))
         return "menu"
-    finally:
-        for k in ("nir", "serial", "birth", "code"):
-            d.pop(k, None)  # nothing typed is kept once it has been checked
+    _forget_parts(call)  # nothing given is kept once it has served
     return "route_goal"
 
 
@@ -168,8 +318,7 @@ def send_sms_code(call: Call) -> str:
         call.before.append(reasons.say(exc.reason, reasons.VOICE, time=speech.moment(exc.until)))
         return "menu"
     d["nir_lookup"] = lookup("nir", d["nir"])
-    for k in ("nir", "serial", "birth", "code", "sms"):
-        d.pop(k, None)
+    _forget_parts(call)
     return "sms_code"
 
 
@@ -212,6 +361,10 @@ def _act(call: Call, command: commands.Command) -> str:
 
 
 def do_switch_language(call: Call) -> str:
+    """9 at the first menu of the call: the other language (9 is «back» elsewhere, with nothing behind it here)."""
+    if not call.data.get("first"):
+        call.before.append(_("This choice is not possible."))
+        return "menu"
     call.language = "en" if call.language == "fr" else "fr"
     return "menu"
 
@@ -363,4 +516,18 @@ ACTIONS: dict[str, Callable[[Call], str]] = {
     "accept_nir": accept_nir, "accept_serial": accept_serial, "accept_birth": accept_birth,
     "accept_code": accept_code, "accept_pick": accept_pick, "accept_sms_code": accept_sms_code,
     "accept_reference": accept_reference,
+    "forget_identity": do_forget_identity, "resume": do_resume, "wait_again": do_wait_again,
+    "send_what_to_have": do_send_what_to_have,
+    "agent": do_agent, "agent_missed": do_agent_missed,
+    "callback_slot_1": do_callback_slot(0), "callback_slot_2": do_callback_slot(1),
+    "accept_callback_phone": accept_callback_phone, "request_callback": do_request_callback,
+    "confirm_heard": do_confirm_heard, "hear_again": do_hear_again,
+    "fix_nir": fix("nir"), "fix_serial": fix("serial"), "fix_birth": fix("birth"), "fix_code": fix("code"),
+}
+
+# A number step's accept action, by step: what a spoken answer confirmed is given to.
+ACCEPTS: dict[str, Callable[[Call, str], str]] = {
+    "nir": accept_nir, "serial": accept_serial, "birth": accept_birth, "code": accept_code,
+    "for_nir": accept_for_nir, "helper_nir": accept_helper_nir, "helper_birth": accept_helper_birth,
+    "check_reference": accept_reference, "sms_code": accept_sms_code, "callback_phone": accept_callback_phone,
 }

@@ -6,6 +6,7 @@ from .call import Call
 from .conditions import OPERANDS, TESTS
 
 KEY, NUMBER, YESNO, END = "key", "number", "yesno", "end"
+WAIT, DIAL = "wait", "dial"  # a wait for the caller to be ready; a transfer to an adviser
 MAX_HOPS = 20  # a script whose switch steps loop is a fault, said as one, not a hung webhook
 
 
@@ -13,13 +14,19 @@ MAX_HOPS = 20  # a script whose switch steps loop is a fault, said as one, not a
 class Step:
     """A step that speaks: it says its prompt, then waits for an answer and routes it (or ends the call)."""
     say: Callable[[Call], list]                 # sentences, or (sentence, language) pairs
-    expect: str                                     # KEY, NUMBER (digits then #), YESNO, END
+    expect: str                                     # KEY, NUMBER (digits then #), YESNO, WAIT, DIAL, END
     routes: dict[str, str] = field(default_factory=dict)   # key -> step or do:action
     words: Callable[[], dict[str, str]] | None = None      # key -> spoken words that choose it
     accept: str | None = None                       # NUMBER: the action that checks and stores it
     on_silence: str | None = None                   # where silence leads, when not re-asked
-    on_other: str | None = None                     # where any other key leads, when not re-asked
-    timeout: int = 8
+    spoken: str | None = None                       # NUMBER: what a spoken answer is read as (ivr/heard.py)
+    identifying: bool = False                       # silence offers a wait, never a goodbye
+    back: str = "menu"                              # where 9 or «retour» goes when 9 is not a route
+
+    @property
+    def timeout(self) -> int:
+        """Seconds Twilio waits for an answer (and, for a number, between two keys): QUALITY §3."""
+        return {NUMBER: 15, WAIT: 20}.get(self.expect, 8)
 
 
 @dataclass(frozen=True)
@@ -69,7 +76,7 @@ def check(steps: dict[str, Step], switches: dict[str, Switch], actions: dict[str
     unknown: list = [(name, s.operand) for name, s in switches.items() if s.operand not in OPERANDS]
     unknown += [(name, test) for name, s in switches.items() for test, _ in s.cases
                 if test not in TESTS.get(s.operand, {})]
-    targets = [t for s in steps.values() for t in [*s.routes.values(), s.on_silence, s.on_other]] + \
+    targets = [t for s in steps.values() for t in [*s.routes.values(), s.on_silence, s.back]] + \
         ["do:" + s.accept for s in steps.values() if s.accept] + \
         [t for s in switches.values() for t in [*(to for _, to in s.cases), s.other, s.no_response]]
     unknown += [t for t in filter(None, targets)

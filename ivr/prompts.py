@@ -1,15 +1,28 @@
-"""What the caller hears: each step's prompt, and the sentences the actions share, all from the catalogs."""
+"""What the caller hears: each step's prompt, and the sentences the actions share, all from the catalogs.
+
+Short on purpose (QUALITY §3): a choice prompt is at most 15 s of real audio, and every word is weighed against
+what the caller must know before an irreversible act. The key map is one for the whole call: star repeats,
+0 helps (0 twice: a person), 9 goes back, # ends a number; a single-digit choice never needs #.
+"""
+from dataclasses import dataclass
 from datetime import date
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import pgettext
 
 from app import reasons
 from app.domain.health_space import State
 from app.domain.reasons import Reason
 from app.services import helpers
 
-from . import speech
+from . import heard, speech
+
+
+@dataclass(frozen=True)
+class Pause:
+    """Time for the caller to do something (take a letter out) before the next sentence: a TwiML <Pause>."""
+    seconds: int
 
 
 def press(text: str, key: str) -> str:
@@ -20,36 +33,12 @@ def spoken_key(key: str) -> str:
     return {"*": _("star"), "#": _("hash")}.get(key, key)
 
 
-def menu_tail() -> list[str]:
-    return [press(_("hear this again"), "*")]
+def back() -> str:
+    return press(_("go back"), "9")
 
 
 def yes_no(yes: str) -> list[str]:
-    return [press(yes, "1"), press(_("cancel"), "2")]
-
-
-# Word tables are functions, so that the catalog is read in the call's language; named as the tables they are.
-def YES_NO_WORDS() -> dict[str, str]:
-    return {"1": _("yes, okay, right, confirm, agree"), "2": _("no, not, don't, cancel, wrong, back")}
-
-
-def say_language(call):
-    if call.language == "fr":
-        return [_("Welcome to Relais, the line of Mon espace santé."), ("For English, press 9.", "en")]
-    return [_("Welcome to Relais, the line of Mon espace santé."), ("Pour le français, tapez 9.", "fr")]
-
-
-def say_menu(call):
-    acting = [_("You are acting for %(name)s.", name=call.data["subject_name"])] if call and call.for_other else []
-    return [*acting, press(_("say no to, close or reopen your health space"), "1"),
-            press(_("call for someone else"), "2"),
-            press(_("hear who looked at your health space"), "3"),
-            press(_("allow or refuse emergency access"), "4"),
-            *menu_tail(), press(_("get help"), "0")]
-
-
-def MENU_WORDS() -> str:
-    return _("menu, main menu, back, return")
+    return [press(yes, "1"), press(_("cancel"), "9")]
 
 
 def words(**keys):
@@ -57,38 +46,92 @@ def words(**keys):
     return lambda: {k: f() for k, f in keys.items()}
 
 
+# Word tables are functions, so that the catalog is read in the call's language; named as the tables they are.
+def YES_NO_WORDS() -> dict[str, str]:
+    return {"1": _("yes, okay, right, confirm, agree, correct"),
+            "9": _("no, not, don't, cancel, wrong, back, incorrect")}
+
+
+def MENU_WORDS() -> str:
+    return _("menu, main menu")
+
+
+# The generic commands of ETSI ES 202 076, understood at every step.
+def REPEAT_WORDS() -> str:
+    return _("repeat, again, what, pardon, sorry")
+
+
+def HELP_WORDS() -> str:
+    return _("help, assistance, I don't understand")
+
+
+def AGENT_WORDS() -> str:
+    return _("agent, adviser, operator, person, human, someone, talk to someone")
+
+
+def BACK_WORDS() -> str:
+    return _("back, go back, return, previous")
+
+
+def CANCEL_WORDS() -> str:
+    return _("cancel, stop, never mind")
+
+
+def READY_WORDS() -> str:
+    return _("ready, yes, okay, go on, I have it, here")
+
+
+def greeting(language: str) -> list:
+    """The first seconds of the call: welcome, and the other language offered at once, in its own voice."""
+    welcome = _("Hello, Relais, Mon espace santé.")
+    other = ("For English, press 9.", "en") if language == "fr" else ("Pour le français, tapez 9.", "fr")
+    return [welcome, other]
+
+
+def say_menu(call):
+    acting = [_("You are acting for %(name)s.", name=call.data["subject_name"])] if call and call.for_other else []
+    return [*acting, press(_("say no, close or reopen"), "1"), press(pgettext("menu", "act for someone else"), "2"),
+            press(_("hear who looked"), "3"), press(_("set emergency access"), "4"),
+            press(_("get help"), "0")]
+
+
 def menu_words():
-    return {"1": _("oppose, opposition, refuse, say no, object") + ", " + _("close, closing, reopen, open, delete"),
+    return {"1": _("oppose, opposition, refuse, say no, object, no, I don't want, do not want") + ", " +
+                 _("close, closing, reopen, open, delete"),
             "2": _("someone else, another person, on behalf, child, parent, guardian, mother, father, son, daughter"),
-            "3": _("history, who, accesses, looked, list"), "4": _("emergency, samu, urgent, break")}
+            "3": _("history, who, accesses, looked, saw, seen, list"), "4": _("emergency, samu, urgent, break"),
+            "9": _("english, anglais, french, francais")}
 
 
 def say_help_menu(call):
-    return [help_text(), press(_("check that a message or a letter really comes from Relais"), "1"),
-            press(_("name or remove a trusted helper"), "2"),
-            press(_("go back to the main menu"), "9")]
+    return [press(_("talk to an adviser"), "0"), press(_("check a message from Relais"), "1"),
+            press(_("name or remove a trusted helper"), "2"), back()]
 
 
 def say_for_nir(call):
-    return [_("Type the social security number of the person you act for, 15 characters, followed by the hash "
-              "key."), _("To act for yourself, type 1, then the hash key.")]
+    return [_("Type the social security number of the person you act for, followed by the hash key."),
+            _("For yourself, type 1, then hash.")]
+
+
+def helper_lines(call) -> list[str]:
+    """The helpers named, read out: content, not a prompt (as the history's entries)."""
+    return [_("Helper %(n)d: %(name)s, until %(date)s.", n=i + 1, name=f"{h.given_name} {h.family_name}",
+              date=speech.day(m.valid_until)) for i, (h, m) in enumerate(helpers.helpers_of(call.subject_id))]
 
 
 def say_helpers(call):
-    listed = helpers.helpers_of(call.subject_id)
-    said = [_("Helper %(n)d: %(name)s, until %(date)s.", n=i + 1, name=f"{h.given_name} {h.family_name}",
-              date=speech.day(m.valid_until)) for i, (h, m) in enumerate(listed)] or [_("You have no trusted helper.")]
+    listed = helper_lines(call)
+    said = listed or [_("A trusted helper hears your history and sets your emergency access, for a year at most.")]
     most = current_app.config["HELPERS_PER_PERSON"]
     keys = [press(_("name a trusted helper"), "1")] if len(listed) < most else \
         [_("You have %(most)s helpers, the most allowed.", most=most)]
     if listed:
         keys.append(press(_("remove a helper"), "2"))
-    return [_("A trusted helper can hear your history and set your emergency access, for one year at most."),
-            *said, *keys, press(_("go back to the main menu"), "9")]
+    return [*said, *keys, back()]
 
 
 def say_helper_nir(call):
-    return [_("Type your helper's social security number, 15 characters, followed by the hash key.")]
+    return [_("Type your helper's social security number, followed by the hash key.")]
 
 
 def say_helper_birth(call):
@@ -96,10 +139,10 @@ def say_helper_birth(call):
 
 
 def say_helper_confirm(call):
+    """Typed numbers are not read back by default (QUALITY §3): a NIR and a date that match nobody are refused."""
     d = call.data
-    return [_("Your helper: number %(nir)s, born %(birth)s. They will be your trusted helper for one year.",
-              nir=speech.nir(d["helper_nir"]), birth=speech.day(date.fromisoformat(d["helper_birth"]))),
-            *yes_no(_("confirm"))]
+    return [_("Your helper, born %(birth)s, will be your trusted helper for one year.",
+              birth=speech.day(date.fromisoformat(d["helper_birth"]))), *yes_no(_("confirm"))]
 
 
 def say_helper_pick(call):
@@ -112,24 +155,24 @@ def say_helper_remove(call):
 
 
 def say_check_reference(call):
-    return [_("Type the 9-digit reference written at the end of the message, followed by the hash key.")]
+    return [_("Type the 9-digit reference of the message, followed by the hash key.")]
 
 
 def say_nir(call):
-    return [_("Type your social security number, 15 characters, followed by the hash key.")]
+    return [_("Type or say your social security number, followed by the hash key.")]
 
 
 def say_serial(call):
-    return [_("Type the serial number of your Vitale card, followed by the hash key.")]
+    return [_("Your Vitale card number, then the hash key.")]
 
 
 def say_birth(call):
-    return [_("Type your date of birth, day, month and year, 8 digits, followed by the hash key.")]
+    return [_("Your date of birth, 8 digits, then the hash key.")]
 
 
 def say_code(call):
-    return [_("Type the code of your letter, followed by the hash key. For a letter, press its key."),
-            _("No letter? Type 9, then the hash key.")]
+    return [_("The code on your letter, a letter by its key, then the hash key."),
+            _("No letter? Type 1, then hash.")]
 
 
 def say_sms_code(call):
@@ -137,14 +180,53 @@ def say_sms_code(call):
               "hash key."), _("Without a mobile, a new letter code will reach you by post.")]
 
 
-def say_check(call):
+def say_wait(call):
+    ready = press(_("go on when you are ready"), "*")
+    return [ready] if call.data.get("waited") else [_("Take your time."), ready]
+
+
+def say_stuck(call):
+    offers = [press(_("wait longer"), "1")]
+    if call.data.get("caller_mobile"):
+        offers.append(press(_("get by SMS what to have ready"), "2"))
+    return [*offers, press(_("talk to an adviser"), "3"), back()]
+
+
+def say_heard(call):
+    """What recognition understood, said so that it can be checked: a spoken code spelled in the radio alphabet."""
+    kind, value = call.data["heard"]["kind"], call.data["heard"]["value"]
+    return [_("I understood: %(value)s.", value=readback(kind, value, call.language)), press(_("confirm"), "1"),
+            press(_("say it again"), "9")]
+
+
+def readback(kind: str, value: str, language: str) -> str:
+    """A number or code as it can be checked against the letter and the card."""
+    if kind in ("nir", "helper_nir", "for_nir"):
+        return speech.nir(value)
+    if kind in ("birth", "helper_birth"):
+        return speech.day(date(int(value[4:]), int(value[2:4]), int(value[:2])))
+    if kind == "code":
+        return ". ".join(heard.spell(value, language, template="{word}"))  # the radio word alone, as radio spells
+    return speech.groups(value, 3)
+
+
+def fix_lines(call) -> list[str]:
+    """What was given, read back as printed on the letter and the card: content, not the prompt."""
     d = call.data
-    values = dict(nir=speech.nir(d["nir"]), serial=speech.groups(d["serial"], 3),
-                  birth=speech.day(date.fromisoformat(d["birth"])))
-    typed = _("You typed: number %(nir)s. Card %(serial)s. Born %(birth)s.", **values) if d.get("sms") else \
-        _("You typed: number %(nir)s. Card %(serial)s. Born %(birth)s. Code %(code)s.",
-          code=speech.groups(d["code"], 2), **values)
-    return [typed, press(_("confirm"), "1"), press(_("type them again"), "2")]
+    typed = [_("Number %(nir)s.", nir=speech.nir(d["nir"])),
+             _("Card %(serial)s.", serial=speech.groups(d["serial"], 3)),
+             _("Born %(birth)s.", birth=speech.day(date.fromisoformat(d["birth"])))]
+    if d.get("code"):
+        code = readback("code", d["code_spoken"], call.language) if d.get("code_spoken") else \
+            ", ".join(" ".join(group) for group in heard.keys_in_groups(d["code"]))  # its keys, key by key
+        typed.append(_("Code %(code)s.", code=code))
+    return [_("You gave:"), *typed]
+
+
+def say_fix(call):
+    """After details that do not match: what was given, then which part to give again (only that part)."""
+    return [*fix_lines(call), press(_("change the number"), "1"), press(_("change the card"), "2"),
+            press(_("change the date"), "3"), press(_("change the code"), "4")]
 
 
 def say_oppose(call):
@@ -152,16 +234,15 @@ def say_oppose(call):
 
 
 def say_close(call):
-    return [_("If you close your health space, no professional can see it any more. You can reopen it later."),
-            press(_("keep your data for 10 years"), "1"), press(_("delete it within 3 months"), "2"),
-            press(_("go back to the main menu"), "9")]
+    return [press(_("close it and keep your data 10 years"), "1"),
+            press(_("close it and delete your data within 3 months"), "2"), back()]
 
 
 def say_close_confirm(call):
     if call.data.get("delete"):
-        text = _("Your space will be closed and its data deleted within 3 months.")
+        text = _("No professional will see your space, and its data will be deleted within 3 months.")
     else:
-        text = _("Your space will be closed and its data kept for 10 years.")
+        text = _("No professional will see your space. Its data is kept 10 years; you can reopen it.")
     return [text, *yes_no(_("confirm"))]
 
 
@@ -173,27 +254,40 @@ def say_reopen(call):
     return [*text, *yes_no(_("reopen it"))]
 
 
+ENTRY = r"^(\d+\.|Accès \d+|Access \d+)"  # how an access read out begins: content, not a prompt
+
+
 def _entry(number: int, line) -> str:
     e = line.event
-    mode = {"samu": _("emergency access by the SAMU, reason: %(reason)s", reason=e.reason or ""),
-            "break_glass": _("emergency access, reason: %(reason)s", reason=e.reason or "")
-            }.get(e.mode, _("normal access"))
-    outcome = "" if e.decision == "granted" else " " + _("It was refused.")
-    return _("Access %(n)d. %(when)s, %(name)s, %(profession)s, %(mode)s.", n=number, when=speech.moment(e.occurred_at),
-             name=e.professional_name, profession=e.profession, mode=mode) + outcome
+    mode = {"samu": _("by the SAMU: %(reason)s", reason=e.reason or ""),
+            "break_glass": _("in an emergency: %(reason)s", reason=e.reason or "")}.get(e.mode)
+    text = _("%(n)d. %(when)s, %(name)s, %(profession)s.", n=number, when=speech.moment(e.occurred_at),
+             name=e.professional_name, profession=e.profession)
+    if mode:
+        text = text[:-1] + ", " + mode + "."
+    return text + (" " + _("Refused.") if e.decision != "granted" else "")
+
+
+def history_lines(call) -> list[str]:
+    page, offset = call.batch()
+    lines = [_entry(offset + i + 1, line) for i, line in enumerate(page.lines)]
+    if offset == 0 and lines:
+        lines.insert(0, _("The accesses, newest first."))
+    return lines
+
+
+def content(step: str, call) -> list[str]:
+    """What a step reads out before its choices (accesses, helpers): measured as content, not as its prompt."""
+    return {"history": history_lines, "helpers": helper_lines, "fix": fix_lines}.get(step, lambda call: [])(call)
 
 
 def say_history(call):
     page, offset = call.batch()
     if page.total == 0:
-        return [_("Nobody has looked at your health space."), press(_("go back to the main menu"), "9")]
-    lines = [_entry(offset + i + 1, line) for i, line in enumerate(page.lines)]
-    if offset == 0:
-        lines.insert(0, _("Here are the accesses, newest first."))
-    more = [press(_("hear the next ones"), "1")] if page.page < page.pages else []
-    send = _("get the history by SMS") if call.data.get("has_mobile") else _("get the history by post")
-    return [*lines, *more, press(_("report or block one of these accesses"), "2"), press(send, "3"),
-            press(_("go back to the main menu"), "9")]
+        return [_("Nobody has looked at your health space."), back()]
+    more = [press(_("hear more"), "1")] if page.page < page.pages else []
+    send = _("get it by SMS") if call.data.get("has_mobile") else _("get it by post")
+    return [*history_lines(call), *more, press(_("report or block one"), "2"), press(send, "3"), back()]
 
 
 def say_history_pick(call):
@@ -202,7 +296,7 @@ def say_history_pick(call):
 
 def say_history_act(call):
     return [press(_("report this access as not recognised"), "1"), press(_("block this professional"), "2"),
-            press(_("go back to the history"), "9")]
+            back()]
 
 
 def say_report(call):
@@ -214,29 +308,27 @@ def say_block(call):
             *yes_no(_("block them"))]
 
 
-def _allowed(flag: bool) -> str:
-    return _("allowed") if flag else _("refused")
-
-
 def say_emergency(call):
+    """What is allowed now in one sentence, then each change named by what it does (refuse, allow again)."""
     e = call.space().emergency
-    said = [_("Access by the SAMU: %(state)s.", state=_allowed(e.samu)),
-            _("Emergency access by any professional: %(state)s.", state=_allowed(e.break_glass))]
-    keys = [press(_("change access by the SAMU"), "1"), press(_("change emergency access by any professional"), "2")]
+    samu, anyone = _("the SAMU"), _("any professional")
+    allowed = [who for who, on in ((samu, e.samu), (anyone, e.break_glass)) if on]
+    refused = [who for who, on in ((samu, e.samu), (anyone, e.break_glass)) if not on]
+    said = [_("Allowed now: %(who)s.", who=_(" and ").join(allowed))] if allowed else []
+    said += [_("Refused now: %(who)s.", who=_(" and ").join(refused))] if refused else []
+    keys = [press(_("refuse the SAMU") if e.samu else _("allow the SAMU again"), "1"),
+            press(_("refuse any professional") if e.break_glass else _("allow any professional again"), "2")]
     if e.masked_applies:
-        said.append(_("Hidden documents in an emergency: %(state)s.",
-                      state=_("shown") if e.masked else _("kept hidden")))
-        keys.append(press(_("change hidden documents"), "3"))
-    return [*said, *keys, press(_("go back to the main menu"), "9")]
+        keys.append(press(_("keep hidden documents hidden") if e.masked else _("show hidden documents"), "3"))
+    return [*said, *keys, back()]
 
 
 def say_emergency_confirm(call):
     setting, on = call.data["setting"], call.data["on"]
-    text = {("samu", False): _("The SAMU doctor will no longer see your health space. "
-                               "This can make your care less safe."),
+    text = {("samu", False): _("The SAMU doctor will no longer see your space. Your care may be less safe."),
             ("samu", True): _("The SAMU doctor will be able to see your health space."),
-            ("break_glass", False): _("In an emergency, professionals will no longer see your health space. "
-                                      "This can make your care less safe."),
+            ("break_glass", False): _("In an emergency, professionals will no longer see your space. "
+                                      "Your care may be less safe."),
             ("break_glass", True): _("In an emergency, any professional will be able to see your health space."),
             ("masked", False): _("Hidden documents will stay hidden in an emergency."),
             ("masked", True): _("Hidden documents will be shown in an emergency.")}[(setting, on)]
@@ -244,8 +336,36 @@ def say_emergency_confirm(call):
 
 
 def say_receipt(call):
-    return [_("Done. Your reference number is %(ref)s.", ref=speech.digits(call.data["reference"])),
-            press(_("hear it again"), "*"), press(_("go back to the main menu"), "1")]
+    return [_("Done. Your reference: %(ref)s.", ref=speech.digits(call.data["reference"])),
+            press(_("hear it again"), "*"), back()]
+
+
+def say_callback(call):
+    slots = call.data.get("slots") or []
+    offered = [press(_("be called back %(when)s", when=speech.half_day(date.fromisoformat(day), slot)), str(i + 1))
+               for i, (day, slot) in enumerate(slots)]
+    return [_("An adviser can call you back."), *offered, back()]
+
+
+def say_callback_number(call):
+    return [_("We will call you on %(phone)s.", phone=speech.phone(call.data["callback_phone"])),
+            press(_("confirm"), "1"), press(_("give another number"), "2"), back()]
+
+
+def say_callback_phone(call):
+    return [_("Type the number to call you back on, followed by the hash key.")]
+
+
+def say_transfer(call):
+    return [_("I am putting you through to an adviser. Please hold.")]
+
+
+def goal_for_adviser(goal: str | None) -> str:
+    """What the caller was doing, for the adviser's whisper."""
+    return {"change": _("say no to, close or reopen their health space"),
+            "for_other": _("act for someone else"), "history": _("hear who accessed their health space"),
+            "emergency": _("change their emergency access"), "helpers": _("name or remove a trusted helper"),
+            }.get(goal or "", _("get help"))
 
 
 def say_goodbye(call):
@@ -256,17 +376,19 @@ def say_silent_goodbye(call):
     return [_("We heard nothing. You can call 34 22 again at any time. Goodbye.")]
 
 
-def help_text() -> str:
-    return _("Help: answer with the keys of your phone. The star key is at the bottom left, the hash key at "
-             "the bottom right. You can also say yes or no.")
-
-
-def REPEAT_WORDS() -> str:
-    return _("repeat, again, what")
-
-
-def HELP_WORDS() -> str:
-    return _("help, operator, assistance")
+def help_text(kind: str = "key", speech_too: bool = True) -> str:
+    """The help of a step: only what that step accepts."""
+    if kind == "number":
+        text = _("Help: type the digits, then the hash key, at the bottom right.")
+        if speech_too:
+            text += " " + _("You can also say them.")
+    elif kind == "yesno":
+        text = _("Help: press 1 to confirm, or 9 to cancel. You can also say yes or no.")
+    else:
+        text = _("Help: press the key of your choice. Star repeats, 9 goes back.")
+        if speech_too:
+            text += " " + _("You can also say your choice.")
+    return text + " " + _("For an adviser, press 0 again.")
 
 
 # --- what the actions say ------------------------------------------------------------------------
@@ -278,8 +400,9 @@ NIR_HINTS = {
     "nir_bad_key": lambda: _("This number is not right. Check each digit and the key at the end."),
 }
 
+
 def too_late(space) -> str:
-    return reasons.say(Reason.WINDOW_CLOSED, reasons.VOICE, date=speech.day(space.window_ends_on))
+    return reasons.say(Reason.WINDOW_CLOSED, reasons.VOICE, date=speech.day_of_year(space.window_ends_on))
 
 
 def state_sentence(state: str) -> str:
@@ -288,4 +411,3 @@ def state_sentence(state: str) -> str:
             State.ACTIVE: _("Your health space is open."),
             State.CLOSED: _("Your health space is closed."),
             State.PURGED: _("Your health space is closed and its data deleted.")}[state]
-

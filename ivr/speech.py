@@ -1,8 +1,14 @@
 """Spoken forms: numbers read back in the groups printed on the card, dates, references digit by digit."""
 import re
 import unicodedata
+from datetime import timezone
 
+import phonenumbers
 from flask_babel import format_date, format_datetime
+from flask_babel import gettext as _
+
+from app.clock import PARIS
+from app.services import validation
 
 
 def fold(text: str) -> str:
@@ -45,5 +51,48 @@ def day(value) -> str:
     return format_date(value, "d MMMM y")
 
 
+def day_of_year(value) -> str:
+    """A date of this year without its year («14 novembre»): four words fewer to hear."""
+    from app import clock
+    return format_date(value, "d MMMM") if value.year == clock.today().year else day(value)
+
+
 def moment(value) -> str:
     return format_datetime(value, "d MMMM, HH:mm")
+
+
+def half_day(day, slot: str) -> str:
+    """«mardi 3 décembre, le matin» / "Tuesday 3 December, in the morning"."""
+    when = format_date(day, "EEEE d MMMM")
+    return _("%(day)s, in the morning", day=when) if slot == "am" else _("%(day)s, in the afternoon", day=when)
+
+
+def phone(e164: str) -> str:
+    """A number as people say it in France: 06 12 34 56 78."""
+    try:
+        number = phonenumbers.parse(e164, "FR")
+    except phonenumbers.NumberParseException:
+        return digits(e164.lstrip("+"))
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+
+
+def french_number(value: str | None) -> str | None:
+    """A French number (overseas included), typed or from the caller ID, in E.164; None if it is not one."""
+    try:
+        return validation.normalize_phone((value or "").strip()) if value and value.strip() else None
+    except ValueError:
+        return None
+
+
+def is_mobile(e164: str | None) -> bool:
+    try:
+        return bool(e164) and phonenumbers.number_type(phonenumbers.parse(e164)) == phonenumbers.PhoneNumberType.MOBILE
+    except phonenumbers.NumberParseException:
+        return False
+
+
+def opening(moment) -> str:
+    """When advisers answer again, in Paris time: «lundi 7 décembre à 8:30»."""
+    local = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    local = local.astimezone(PARIS)
+    return _("on %(day)s at %(time)s", day=format_date(local.date(), "EEEE d MMMM"), time=local.strftime("%H:%M"))

@@ -330,6 +330,8 @@ class Caller:
         self.languages: list[str] = []  # the language of each <Say> of the last answer
         self.action: str | None = None
         self.gather: dict = {}
+        self.dial: dict | None = None   # a <Dial> to an adviser: its attributes and the <Number> with its whisper
+        self.pauses = 0                 # seconds of <Pause> in the last answer
         self.ended = False
         self.responses = 0
 
@@ -350,9 +352,15 @@ class Caller:
         assert response.mimetype == "text/xml"
         root = ET.fromstring(response.get_data(as_text=True))
         self.responses += 1
-        self.last, self.languages, self.action, self.gather = [], [], None, {}
+        self.last, self.languages, self.action, self.gather, self.dial, self.pauses = [], [], None, {}, None, 0
         for el in root.iter():
-            if el.tag == "Say":
+            if el.tag == "Pause":
+                self.pauses += int(el.get("length", "1"))
+            elif el.tag == "Dial":
+                number = el.find("Number")
+                self.dial = {**el.attrib, "number": number.text if number is not None else None,
+                             "whisper": number.get("url") if number is not None else None}
+            elif el.tag == "Say":
                 self.last.append(el.text or "")
                 self.languages.append(el.get("language"))
             elif el.tag == "Gather":
@@ -389,6 +397,11 @@ class Caller:
         assert self.action and "speech" in self.gather.get("input", ""), "speech is not accepted here"
         return self._answer(self._signed_post(self.action, self.params(SpeechResult=words, Confidence="0.9")))
 
+    def dial_ends(self, status: str) -> "Caller":
+        """The transfer to an adviser ended (Twilio's DialCallStatus: completed, no-answer, busy, failed)."""
+        assert self.dial, "no transfer is under way"
+        return self._answer(self._signed_post(self.dial["action"], self.params(DialCallStatus=status)))
+
     def silence(self) -> "Caller":
         assert self.gather.get("actionOnEmptyResult") == "true"
         return self._answer(self._signed_post(self.action, self.params()))
@@ -401,8 +414,7 @@ class Caller:
         from app.domain.identifiers import keypad_form
         nir = holder.nir.replace("A", "*1").replace("B", "*2")
         self.press(nir + "#").press(holder.vitale_serial + "#")
-        self.press(holder.birth_date.strftime("%d%m%Y") + "#").press(keypad_form(holder.code) + "#")
-        return self.press("1")
+        return self.press(holder.birth_date.strftime("%d%m%Y") + "#").press(keypad_form(holder.code) + "#")
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ through hard-coded French text.
 """
 import dataclasses
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from flask_babel import force_locale
@@ -25,9 +25,9 @@ CHOICE_KEY = re.compile(r"(?:press|tapez) (\d|star|hash|étoile|dièse)\.$")
 
 
 def open_call(call, language: str, **kw) -> Caller:
-    """A call at the main menu: French by waiting at the greeting, English by pressing 9."""
+    """A call at the main menu: French at once (the greeting is the menu's first prompt), English by pressing 9."""
     c = call(**kw).start()
-    return c.press("9") if language == "en" else c.silence()
+    return c.press("9") if language == "en" else c
 
 
 @pytest.fixture
@@ -144,3 +144,81 @@ def sent_sms(app, enrol, twilio):
         assert message.status == "sent" and message.provider_id.startswith("SM")
         return message
     return make
+
+
+def prompt_of(app, caller: Caller) -> tuple[str, list[str]]:
+    """The prompt of the step the call is at, as its own `say` gives it: what comes before it (a lead-in, the
+    answer to the last choice) and what it reads out (accesses, helpers: prompts.content) are left out."""
+    from ivr import prompts, script
+    from ivr.call import Call
+    row = call_state(app, caller)
+    with app.test_request_context(), force_locale(row.language):
+        c = Call(caller.sid, row.language, dict(row.data or {}), row.seq, caller.caller)
+        said = [s for s in script.STEPS[row.step].say(c) if isinstance(s, str)]
+        entries = set(prompts.content(row.step, c))
+        said = [s for s in said if s not in entries]
+    return row.step, said
+
+
+def snapshot(app, c: Caller):
+    """(step, what the last answer said, its <Gather>, the step's own prompt)."""
+    name, prompt = prompt_of(app, c) if not c.ended else (step(app, c), [])
+    return name, list(c.last), dict(c.gather), prompt
+
+
+def walk_every_menu(app, c: Caller, holder: Holder, helper: Holder):
+    """One call through every menu and number prompt of the script; a snapshot after each answer."""
+    from app.domain.identifiers import keypad_form
+    seen = [snapshot(app, c)]
+
+    def go(*keys):
+        for k in keys:
+            c.press(k)
+            seen.append(snapshot(app, c))
+
+    go("0", "1", "123456789#")                       # help menu, check a reference, back to the menu
+    go("1", holder.nir + "#", holder.vitale_serial + "#", holder.birth_date.strftime("%d%m%Y") + "#")
+    go(keypad_form(holder.code) + "#")                # too late to oppose: close is offered
+    go("2", "9")                                      # close: delete? no: back to the menu
+    go("3", "2", "1#", "1", "9")                      # history, pick, report? no
+    go("3", "2", "1#", "2", "9")                      # history, pick, block? no
+    go("4", "1", "1", "9")                            # emergency, SAMU off, receipt, menu
+    go("1", "1", "1", "9", "1", "9")                  # close, archive, confirm, menu, reopen? no
+    go("0", "2", "1", helper.nir + "#", helper.birth_date.strftime("%d%m%Y") + "#", "1", "9")  # name a helper
+    go("0", "2", "2", "1#", "9")                      # helpers, remove, helper 1, no
+    go("2", "1#")                                     # for someone else, then for oneself again
+    go("0", "0", "1", "2", "0612345678#", "9")        # an adviser (closed): a callback, another number, back
+    return seen
+
+
+@pytest.fixture
+def every_menu(app, call, enrol):
+    """walk(language) -> a snapshot of every step, in calls in that language (tests/ivr/conftest.snapshot)."""
+    from app.domain.identifiers import keypad_form
+
+    def walk(language):
+        holder = enrol(days_ago=60)
+        record_accesses(app, holder, 4)
+        seen = walk_every_menu(app, open_call(call, language), holder, enrol(days_ago=10, birth_date=date(1975, 5, 5)))
+        # the opposition question needs a letter still in its window
+        other = enrol(days_ago=10)
+        c = open_call(call, language).press("1").identify(other)
+        seen.append(snapshot(app, c))
+        # no letter at hand: a code by SMS instead
+        c = open_call(call, language).press("1").press(holder.nir + "#").press(holder.vitale_serial + "#")
+        c.press(holder.birth_date.strftime("%d%m%Y") + "#").press("1#")
+        seen.append(snapshot(app, c))
+        # details that do not match: read back, one part to change; a number said aloud, read back
+        c = open_call(call, language).press("1").press(holder.nir + "#").press(holder.vitale_serial + "#")
+        c.press(holder.birth_date.strftime("%d%m%Y") + "#").press(keypad_form("AAAAAAAAAAAA") + "#")
+        seen.append(snapshot(app, c))
+        c.press("1").speak(" ".join(holder.nir))
+        seen.append(snapshot(app, c))
+        # silence while identifying: a wait, then offers
+        c = open_call(call, language).press("1").silence()
+        seen.append(snapshot(app, c))
+        for _ in range(6):
+            c.silence()
+        seen.append(snapshot(app, c))
+        return seen
+    return walk

@@ -21,11 +21,10 @@ def emergency_call(en, fr, enrol):
 
 def test_the_english_menu_says_each_setting_then_offers_each_change(app, emergency_call):
     holder, c = emergency_call("en")
-    assert c.last == ["Access by the SAMU: allowed.", "Emergency access by any professional: allowed.",
-                      "Hidden documents in an emergency: kept hidden.",
-                      "To change access by the SAMU, press 1.",
-                      "To change emergency access by any professional, press 2.",
-                      "To change hidden documents, press 3.", "To go back to the main menu, press 9."]
+    assert c.last == ["Allowed now: the SAMU and any professional.",
+                      "To refuse the SAMU, press 1.",
+                      "To refuse any professional, press 2.",
+                      "To show hidden documents, press 3.", "To go back, press 9."]
 
 
 @pytest.mark.parametrize("language", ["fr", "en"])
@@ -44,7 +43,7 @@ def test_switch_samu_access_off(app, emergency_call, language):
 def test_switching_samu_off_warns_that_care_can_be_less_safe(emergency_call):
     holder, c = emergency_call("en")
     c.press("1")
-    assert c.last[0] == "The SAMU doctor will no longer see your health space. This can make your care less safe."
+    assert c.last[0] == "The SAMU doctor will no longer see your space. Your care may be less safe."
 
 
 @pytest.mark.parametrize("language", ["fr", "en"])
@@ -70,7 +69,8 @@ def test_show_masked_documents_then_hide_them_again(app, emergency_call, languag
 def test_switch_samu_back_on(app, emergency_call):
     holder, c = emergency_call("en")
     c.press("1").press("1").press("1").press("4")
-    assert c.last[0] == "Access by the SAMU: refused."
+    assert c.last[:2] == ["Allowed now: any professional.", "Refused now: the SAMU."]
+    assert "To allow the SAMU again, press 1." in c.last
     c.press("1")
     assert c.last[0] == "The SAMU doctor will be able to see your health space."
     c.press("1")

@@ -56,22 +56,21 @@ def test_the_history_is_read_newest_first_three_at_a_time(app, history_call, lan
 
 def test_the_english_history_numbers_each_access_and_offers_the_next_ones(history_call):
     holder, c = history_call("en", 4)
-    assert c.last[0] == "Here are the accesses, newest first."
-    assert c.last[1].startswith("Access 1. ") and "Dr Pro 0, Cardiologue, emergency access, reason: " \
-        "Patient inconscient." in c.last[1]
-    assert c.last[2].startswith("Access 2. ") and c.last[2].endswith("Dr Pro 1, Cardiologue, normal access.")
-    assert c.last[3].startswith("Access 3. ")
-    assert "To hear the next ones, press 1." in c.last
+    assert c.last[0] == "The accesses, newest first."
+    assert c.last[1].startswith("1. ") and "Dr Pro 0, Cardiologue, in an emergency: Patient inconscient." in c.last[1]
+    assert c.last[2].startswith("2. ") and c.last[2].endswith("Dr Pro 1, Cardiologue.")
+    assert c.last[3].startswith("3. ")
+    assert "To hear more, press 1." in c.last
     c.press("1")
-    assert c.last[0].startswith("Access 4. ") and "Dr Pro 3" in c.last[0]
-    assert "To hear the next ones, press 1." not in c.last  # the last batch
-    assert "To get the history by SMS, press 3." in c.last
+    assert c.last[0].startswith("4. ") and "Dr Pro 3" in c.last[0]
+    assert "To hear more, press 1." not in c.last  # the last batch
+    assert "To get it by SMS, press 3." in c.last
 
 
 def test_an_empty_history_says_so(app, en, enrol):
     holder = enrol(days_ago=60)
     c = en().press("3").identify(holder)
-    assert c.last == ["Nobody has looked at your health space.", "To go back to the main menu, press 9."]
+    assert c.last == ["Nobody has looked at your health space.", "To go back, press 9."]
 
 
 def test_a_refused_access_is_said_to_be_refused(app, en, enrol):
@@ -83,7 +82,7 @@ def test_a_refused_access_is_said_to_be_refused(app, en, enrol):
             nir=holder.nir, occurred_at=clock.now(), professional_name="Dr Urgent", profession="Urgentiste",
             organisation="SMUR", mode="break_glass", section="Ordonnances", reason="Malaise"), "cli")
     c.press("1").press("3")
-    assert "Dr Urgent" in c.last[1] and c.last[1].endswith("It was refused.")
+    assert "Dr Urgent" in c.last[1] and c.last[1].endswith("Refused.")
     assert "refused" not in c.last[2]
 
 
@@ -117,7 +116,7 @@ def test_report_said_in_english(app, history_call):
     holder, c = history_call("en", 2)
     c.press("2").press("2#").press("1")
     assert c.last == ["We will look into this access, and give you a case reference.",
-                      "To report it, press 1.", "To cancel, press 2."]
+                      "To report it, press 1.", "To cancel, press 9."]
     c.speak("yes")
     assert REFERENCE.search(c.last[0]) and count(app, AccessReport) == 1
 
@@ -203,7 +202,7 @@ def test_without_a_mobile_the_history_comes_by_post(app, en, enrol):
     holder = enrol(days_ago=60, phone=None)
     record_accesses(app, holder, 2)
     c = en().press("3").identify(holder)
-    assert "To get the history by post, press 3." in c.last
+    assert "To get it by post, press 3." in c.last
     c.press("3")
     assert c.last[0] == "The history will be sent to you by post."
     [letter] = outbox(app, reference=spoken_reference(c))
@@ -219,4 +218,4 @@ def test_the_time_of_an_access_is_said_in_french_time(app, en, enrol):
             nir=holder.nir, occurred_at=datetime(2026, 7, 14, 21, 30), professional_name="Dr Nuit",
             profession="Urgentiste", organisation="SMUR", mode="normal", section="Ordonnances"), "cli")
     c = en().press("3").identify(holder)
-    assert c.last[1] == "Access 1. 14 July, 23:30, Dr Nuit, Urgentiste, normal access."
+    assert c.last[1] == "1. 14 July, 23:30, Dr Nuit, Urgentiste."

@@ -1,5 +1,5 @@
-"""Identifying by phone: the four numbers typed, read back, checked; the slips named; the lockout shared with
-the web."""
+"""Identifying by phone: the four numbers typed and checked at once, read back when they do not match; the slips
+named; the lockout shared with the web."""
 import dataclasses
 import re
 from datetime import datetime, timedelta
@@ -20,7 +20,7 @@ CORSICA = "274112A00401768"
 
 
 def type_details(c, holder, nir=None, code=None):
-    """The four numbers on the keypad, up to the read-back."""
+    """The four numbers on the keypad: checked at once."""
     c.press((nir or holder.nir) + "#").press(holder.vitale_serial + "#")
     c.press(holder.birth_date.strftime("%d%m%Y") + "#")
     return c.press(keypad_form(code or holder.code) + "#")
@@ -30,31 +30,40 @@ def nir_prompt(app, language):
     return said(app, language, lambda: script.say_nir(None))
 
 
-# --- read back, then checked -------------------------------------------------------------------------
+# --- checked at once; read back when they do not match -----------------------------------------------
 
-def test_the_numbers_are_read_back_in_groups_before_they_are_checked(app, en, enrol):
+def test_typed_numbers_are_checked_at_once_without_a_read_back(app, en, enrol):
     holder = enrol(days_ago=10)
     c = type_details(en().press("1"), holder)
-    assert step(app, c) == "check"
-    assert c.last[0] == (f"You typed: number 2 40 03 75 112 005 67. Card 801 234 567 80. Born 25 March 1950. "
-                         f"Code {' '.join(keypad_form(holder.code)[i:i + 2] for i in range(0, 12, 2))}.")
-    assert c.last[1:] == ["To confirm, press 1.", "To type them again, press 2."]
-    assert "person_id" not in call_state(app, c).data  # nothing checked yet
+    assert step(app, c) == "oppose" and call_state(app, c).data["person_id"] == holder.person_id
+    assert not any(s.startswith("You gave") for s in c.said)
+
+
+def test_details_that_do_not_match_are_read_back_as_printed(app, en, enrol):
+    holder = enrol(days_ago=10)
+    c = type_details(en().press("1"), holder, code="AAAAAAAAAAAA")
+    assert step(app, c) == "fix"
+    keys = keypad_form("AAAAAAAAAAAA")
+    assert c.last[:5] == ["These details do not match our records.", "You gave:",
+                          "Number 2 40 03 75 112 005 67.", "Card 801 234 567 80.", "Born 25 March 1950."]
+    spaced = [" ".join(keys[i:i + 4]) for i in (0, 4, 8)]
+    assert c.last[5] == f"Code {spaced[0]}, {spaced[1]}, {spaced[2]}."  # its keys, in the letter's groups of four
+    assert "person_id" not in call_state(app, c).data
 
 
 def test_the_french_read_back_groups_the_nir_as_on_the_card(app, fr, enrol):
     holder = enrol(days_ago=10)
-    c = type_details(fr().press("1"), holder)
-    assert step(app, c) == "check"
-    assert "2 40 03 75 112 005 67" in c.last[0] and "801 234 567 80" in c.last[0]
+    c = type_details(fr().press("1"), holder, code="AAAAAAAAAAAA")
+    assert step(app, c) == "fix"
+    assert "2 40 03 75 112 005 67" in c.text and "801 234 567 80" in c.text
     assert set(c.languages) == {"fr-FR"}
 
 
-def test_two_at_the_read_back_starts_again_from_the_nir(app, en, enrol):
+def test_nine_at_the_read_back_forgets_what_was_given(app, en, enrol):
     holder = enrol(days_ago=10)
-    c = type_details(en().press("1"), holder).press("2")
-    assert step(app, c) == "nir" and c.last == nir_prompt(app, "en")
-    assert "person_id" not in call_state(app, c).data
+    c = type_details(en().press("1"), holder, code="AAAAAAAAAAAA").press("9")
+    assert step(app, c) == "menu"
+    assert not {"nir", "serial", "birth", "code", "person_id"} & set(call_state(app, c).data)
 
 
 @pytest.mark.parametrize("language", ["fr", "en"])
@@ -127,8 +136,6 @@ def test_a_corsican_nir_is_typed_with_the_star_key(app, en, enrol):
     assert step(app, c) == "serial"
     c.press(holder.vitale_serial + "#").press(holder.birth_date.strftime("%d%m%Y") + "#")
     c.press(keypad_form(holder.code) + "#")
-    assert "number 2 74 11 2A 004 017 68." in c.last[0]
-    c.press("1")
     assert call_state(app, c).data["person_id"] == holder.person_id and step(app, c) == "oppose"
 
 
@@ -137,27 +144,27 @@ def test_a_2b_nir_is_typed_as_2_star_2(app, fr, enrol):
     nir = body + stdnum_nir.calc_check_digits(body)
     holder = enrol(days_ago=10, nir=nir)
     c = fr().press("1")
-    type_details(c, holder, nir=nir.replace("2B", "2*2")).press("1")
+    type_details(c, holder, nir=nir.replace("2B", "2*2"))
     assert call_state(app, c).data["person_id"] == holder.person_id
 
 
 # --- wrong details ----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("language", ["fr", "en"])
-def test_wrong_details_do_not_match_and_start_again_at_the_nir(app, en, fr, enrol, language):
+def test_wrong_details_do_not_match_and_only_one_part_is_given_again(app, en, fr, enrol, language):
     holder = enrol(days_ago=10)
     c = (en if language == "en" else fr)().press("1")
-    type_details(c, dataclasses.replace(holder, vitale_serial="99999999999")).press("1")
-    assert c.last == [gettext_in(app, language, "These details do not match our records. Let us try again."),
-                      *nir_prompt(app, language)]
+    type_details(c, dataclasses.replace(holder, vitale_serial="99999999999"))
+    assert c.last[0] == gettext_in(app, language, "These details do not match our records.")
     row = call_state(app, c)
-    assert row.step == "nir" and "person_id" not in row.data
-    assert not {"nir", "serial", "birth", "code"} & set(row.data)
+    assert row.step == "fix" and "person_id" not in row.data
+    c.press("2").press(holder.vitale_serial + "#")  # the card again, nothing else
+    assert call_state(app, c).data["person_id"] == holder.person_id
 
 
 def test_the_english_answer_says_the_details_do_not_match(en, enrol):
     holder = enrol(days_ago=10)
-    c = type_details(en().press("1"), holder, code="AAAAAAAAAAAA").press("1")
+    c = type_details(en().press("1"), holder, code="AAAAAAAAAAAA")
     assert "do not match" in c.last[0]
 
 
@@ -166,10 +173,23 @@ def test_the_english_answer_says_the_details_do_not_match(en, enrol):
 START = datetime(2026, 11, 24, 8, 0)
 
 
+def wrong_code(c, holder):
+    """A wrong code: typed with the other details, or, after a failure, given again alone (4 at the read-back)."""
+    if step(c.app, c) == "fix":
+        return c.press("4").press(keypad_form("AAAAAAAAAAAA") + "#")
+    return type_details(c, holder, code="AAAAAAAAAAAA")
+
+
+def right_code(c, holder):
+    if step(c.app, c) == "fix":
+        return c.press("4").press(keypad_form(holder.code) + "#")
+    return type_details(c, holder)
+
+
 def fail_by_phone(c, holder, times):
     for i in range(times):
         clock.freeze(START + timedelta(hours=i))  # past each back-off
-        type_details(c, holder, code="AAAAAAAAAAAA").press("1")
+        wrong_code(c, holder)
         assert "do not match" in c.last[0], c.last
     return c
 
@@ -194,7 +214,7 @@ def test_failures_on_the_web_lock_the_phone_too(app, en, enrol):
     holder = enrol(days_ago=10)
     fail_on_the_web(app, holder, 10)
     clock.freeze(START + timedelta(hours=11))
-    c = type_details(en().press("1"), holder).press("1")  # the right details
+    c = type_details(en().press("1"), holder)  # the right details
     assert c.last[0].startswith("Too many attempts. For your safety, try again after")
     row = call_state(app, c)
     assert row.step == "menu" and "person_id" not in row.data
@@ -205,7 +225,7 @@ def test_the_back_off_after_five_phone_failures_holds_on_the_web_then_lifts(app,
     c = en().press("1")
     clock.freeze(START)
     for _ in range(5):
-        type_details(c, holder, code="AAAAAAAAAAAA").press("1")
+        wrong_code(c, holder)
     assert "Too many attempts" in User(app.test_client(), "en").identify(holder).errors[0]
     clock.freeze(START + timedelta(minutes=2))
     assert User(app.test_client(), "en").identify(holder).soup.select_one(".state")
@@ -216,8 +236,8 @@ def test_a_locked_phone_call_is_told_when_to_try_again_and_is_not_dropped(app, e
     c = en().press("1")
     clock.freeze(START)
     for _ in range(5):
-        type_details(c, holder, code="AAAAAAAAAAAA").press("1")
-    type_details(c, holder, code="AAAAAAAAAAAA").press("1")
+        wrong_code(c, holder)
+    wrong_code(c, holder)
     assert c.last[0] == "Too many attempts. For your safety, try again after 24 November, 09:01."
     assert not c.ended and step(app, c) == "menu"
     assert c.last[1:] == said(app, "en", lambda: script.say_menu(None))
@@ -229,7 +249,7 @@ def test_a_success_clears_the_failures_of_this_nir(app, en, enrol):
     fail_by_phone(c, holder, 3)
     assert count(app, Throttle) == 2  # the NIR and the caller's number
     clock.freeze(START + timedelta(hours=4))
-    type_details(c, holder).press("1")
+    right_code(c, holder)
     assert call_state(app, c).data["person_id"] == holder.person_id
     assert count(app, Throttle) == 1  # only the caller's own count is left
 
@@ -238,16 +258,14 @@ def test_a_success_clears_the_failures_of_this_nir(app, en, enrol):
 
 def without_the_letter(c, holder):
     c.press(holder.nir + "#").press(holder.vitale_serial + "#").press(holder.birth_date.strftime("%d%m%Y") + "#")
-    return c.press("9#")
+    return c.press("1#")
 
 
 @pytest.mark.parametrize("language", ["fr", "en"])
 def test_without_the_letter_a_code_by_sms_identifies(app, en, fr, enrol, language):
     holder = enrol(days_ago=60)
     c = without_the_letter((en if language == "en" else fr)().press("4"), holder)
-    assert step(app, c) == "check" and len(c.last) == 3  # read back without a code
-    c.press("1")
-    assert step(app, c) == "sms_code"
+    assert step(app, c) == "sms_code"  # nothing read back: the code is sent at once
     [sms] = outbox(app, person_id=holder.person_id, channel="sms")
     assert sms.recipient == holder.phone and sms.sensitive
     with app.app_context():
@@ -260,13 +278,13 @@ def test_without_the_letter_a_code_by_sms_identifies(app, en, fr, enrol, languag
 
 def test_without_the_letter_a_wrong_sms_code_starts_again(app, en, enrol):
     holder = enrol(days_ago=60)
-    c = without_the_letter(en().press("4"), holder).press("1").press("000000#")
+    c = without_the_letter(en().press("4"), holder).press("000000#")
     assert c.last[0] == "These details do not match our records. Let us try again." and step(app, c) == "nir"
 
 
 def test_without_the_letter_nor_a_mobile_a_new_code_comes_by_post_and_is_never_said(app, en, enrol):
     holder = enrol(days_ago=60, phone=None)
-    c = without_the_letter(en().press("1"), holder).press("1")
+    c = without_the_letter(en().press("1"), holder)
     assert "Without a mobile, a new letter code will reach you by post." in c.last
     [letter] = outbox(app, person_id=holder.person_id)
     assert letter.channel == "letter" and letter.sensitive

@@ -1,14 +1,11 @@
 """Greeting, languages and menus (SPEC §3 Voice, QUALITY §3): the caller is never left without a way on."""
 import re
 import xml.etree.ElementTree as ET
-from datetime import date
 
 import pytest
 
-from app.domain.identifiers import keypad_form
 from ivr import prompts as script
 from ivr import script as table
-from ivr.call import Call
 
 from .conftest import CHOICE, CHOICE_EN, call_state, choices, gettext_in, record_accesses, said, step
 
@@ -19,20 +16,20 @@ def menu_prompt(app, language):
     return said(app, language, lambda: script.say_menu(None))
 
 
-def help_text(app, language):
-    return said(app, language, script.help_text)
+def help_text(app, language, kind="key"):
+    return said(app, language, lambda: script.help_text(kind))
 
 
 # --- greeting and language ---------------------------------------------------------------------
 
-def test_the_greeting_is_in_french_and_offers_english_in_an_english_voice(app, call):
+def test_the_greeting_offers_english_at_once_in_an_english_voice_then_the_french_menu(app, call):
     c = call().start()
-    assert step(app, c) == "language"
-    assert c.languages[0] == "fr-FR" and c.gather["language"] == "fr-FR"
-    assert c.last[0] == said(app, "fr", lambda: script.say_language(Call("x", "fr", {}, 0, ""))[0])
-    english = [s for s, lang in zip(c.last, c.languages) if lang == "en-GB"]
-    assert english == ["For English, press 9."]
-    assert c.languages == ["fr-FR", "en-GB"]
+    assert step(app, c) == "menu" and c.gather["language"] == "fr-FR"
+    welcome, english = said(app, "fr", lambda: script.greeting("fr"))
+    assert c.last[0] == welcome and c.languages[0] == "fr-FR"
+    assert (c.last[1], c.languages[1]) == ("For English, press 9.", "en-GB")
+    assert c.last[2:] == menu_prompt(app, "fr")  # no dead air: a French caller goes on at once
+    assert c.languages[2:] == ["fr-FR"] * len(c.last[2:])
 
 
 def test_nine_at_the_greeting_switches_the_whole_call_to_english(app, call, enrol):
@@ -48,81 +45,27 @@ def test_nine_at_the_greeting_switches_the_whole_call_to_english(app, call, enro
     assert all(lang == "en-GB" for languages in seen for lang in languages), seen
 
 
-def test_silence_at_the_greeting_goes_straight_to_the_main_menu_in_french(app, call):
-    c = call().start().silence()
-    assert step(app, c) == "menu"
-    assert c.last == menu_prompt(app, "fr")  # no "I did not hear anything" before it
-    assert set(c.languages) == {"fr-FR"} and c.gather["language"] == "fr-FR"
-    assert call_state(app, c).language == "fr"
-
-
-def test_another_key_at_the_greeting_goes_to_the_main_menu(app, call):
+def test_a_french_caller_chooses_at_once_without_waiting(app, call):
     c = call().start().press("1")
-    assert step(app, c) == "menu" and c.last == menu_prompt(app, "fr")
+    assert step(app, c) == "nir" and call_state(app, c).language == "fr"
+
+
+def test_nine_later_in_the_call_is_not_a_language_switch(app, fr):
+    c = fr().press("0").press("9")  # help, then back to the menu
+    c.press("9")
+    assert call_state(app, c).language == "fr" and step(app, c) == "menu"
+    assert c.last[0] == gettext_in(app, "fr", "This choice is not possible.")
 
 
 # --- every menu, every prompt ----------------------------------------------------------------------
 
-def walk_every_menu(app, c, holder, helper):
-    """One call through every menu and number prompt of the script; returns (step, sentences, gather) each time."""
-    seen = []
-
-    def go(*keys):
-        for k in keys:
-            c.press(k)
-            seen.append(snapshot(app, c))
-
-    seen.append(snapshot(app, c))
-    go("0", "1", "123456789#")                       # help menu, check a reference, back to the menu
-    go("1", holder.nir + "#", holder.vitale_serial + "#", holder.birth_date.strftime("%d%m%Y") + "#")
-    go(keypad_form(holder.code) + "#", "1")           # read back: too late to oppose, close is offered
-    go("2", "2")                                      # close: delete? no: back to the menu
-    go("3", "2", "1#", "1", "2")                      # history, pick, report? no
-    go("3", "2", "1#", "2", "2")                      # history, pick, block? no
-    go("4", "1", "1", "1")                            # emergency, SAMU off, receipt, menu
-    go("1", "1", "1", "1", "1", "2")                  # close, archive, confirm, menu, reopen? no
-    go("0", "2", "1", helper.nir + "#", helper.birth_date.strftime("%d%m%Y") + "#", "1", "1")  # name a helper
-    go("0", "2", "2", "1#", "2")                      # helpers, remove, helper 1, no
-    go("2", "1#")                                     # for someone else, then for oneself again
-    return seen
-
-
-def snapshot(app, c):
-    return step(app, c), list(c.last), dict(c.gather)
-
-
-@pytest.fixture
-def every_menu(app, call, enrol):
-    """walk(language) -> what every step said, in a call in that language."""
-    def walk(language):
-        holder = enrol(days_ago=60)
-        record_accesses(app, holder, 4)
-        c = call().start()
-        c.press("9") if language == "en" else c.silence()
-        seen = walk_every_menu(app, c, holder, enrol(days_ago=10, birth_date=date(1975, 5, 5)))
-        # the opposition question needs a letter still in its window
-        other = enrol(days_ago=10)
-        c2 = call().start()
-        c2.press("9") if language == "en" else c2.silence()
-        c2.press("1").identify(other)
-        seen.append(snapshot(app, c2))
-        # no letter at hand: a code by SMS instead
-        c3 = call().start()
-        c3.press("9") if language == "en" else c3.silence()
-        c3.press("1").press(holder.nir + "#").press(holder.vitale_serial + "#")
-        c3.press(holder.birth_date.strftime("%d%m%Y") + "#").press("9#").press("1")
-        seen.append(snapshot(app, c3))
-        return seen
-    return walk
-
-
 def menus(seen):
-    return [(name, sentences) for name, sentences, gather in seen if gather.get("numDigits") == "1"]
+    return [(name, sentences) for name, sentences, gather, _ in seen if gather.get("numDigits") == "1"]
 
 
 def test_the_walk_visits_every_step_of_the_script(every_menu):
-    visited = {name for name, _, _ in every_menu("en")}
-    assert visited >= set(table.STEPS) - {"language", "goodbye", "silent_goodbye"}, set(table.STEPS) - visited
+    visited = {name for name, *_ in every_menu("en")}
+    assert visited >= set(table.STEPS) - {"goodbye", "silent_goodbye", "transfer"}, set(table.STEPS) - visited
 
 
 def test_every_english_choice_is_phrased_to_press_a_key(every_menu):
@@ -143,41 +86,46 @@ def test_every_french_choice_is_phrased_pour_tapez(every_menu):
 
 @pytest.mark.parametrize("language", ["fr", "en"])
 def test_menus_offer_at_most_four_choices_besides_star_and_zero(every_menu, language):
-    for name, sentences in menus(every_menu(language)):
-        keys = [k for k in choices(sentences) if k not in STAR_OR_ZERO]
-        assert 1 <= len(keys) <= 4, (name, sentences)
-        assert len(keys) == len(set(keys)), (name, sentences)
+    for name, _, gather, prompt in every_menu(language):
+        if gather.get("numDigits") != "1" or name == "wait":  # the wait offers only star: go on when ready
+            continue
+        keys = [k for k in choices(prompt) if k not in STAR_OR_ZERO]
+        assert 1 <= len(keys) <= 4, (name, prompt)
+        assert len(keys) == len(set(keys)), (name, prompt)
 
 
-def test_the_main_menu_offers_the_four_actions_then_star_and_zero(app, en):
-    assert choices(en().last) == ["1", "2", "3", "4", "star", "0"]
+def test_the_main_menu_offers_the_four_actions_then_help(app, en):
+    assert choices(en().last) == ["1", "2", "3", "4", "0"]
 
 
-@pytest.mark.parametrize("language,finish", [("en", r"followed by the hash key"),
+@pytest.mark.parametrize("language,finish", [("en", r"followed by the hash key|then (the )?hash"),
                                              ("fr", r"dièse|followed by the hash key")])
 def test_every_number_prompt_says_how_to_finish(every_menu, language, finish):
-    prompts = [(name, sentences, gather) for name, sentences, gather in every_menu(language)
+    prompts = [(name, sentences, gather) for name, sentences, gather, _ in every_menu(language)
                if gather.get("finishOnKey") == "#"]
     assert {name for name, _, _ in prompts} == {"check_reference", "nir", "serial", "birth", "code",
                                                  "history_pick", "sms_code", "for_nir", "helper_nir",
-                                                 "helper_birth", "helper_pick"}
+                                                 "helper_birth", "helper_pick", "callback_phone"}
     for name, sentences, gather in prompts:
-        assert gather["input"] == "dtmf" and "numDigits" not in gather
+        assert "numDigits" not in gather
         assert re.search(finish, " ".join(sentences)), (name, sentences)
 
 
-@pytest.mark.parametrize("language", ["fr", "en"])
-def test_the_choices_of_every_menu_take_under_20_seconds_to_say(every_menu, language):
-    for name, sentences in menus(every_menu(language)):
-        offered = [s for s in sentences if CHOICE.match(s)]
-        words = len(" ".join(offered).split())
-        assert words * 60 / 150 < 20, (name, words, offered)
+def test_numbers_and_the_code_may_be_said_with_hints(every_menu):
+    for name, sentences, gather, _ in every_menu("fr"):
+        if name in ("nir", "serial", "birth", "code", "for_nir", "helper_nir", "helper_birth"):
+            assert gather["input"] == "dtmf speech" and gather["hints"], (name, gather)
+        elif name in ("history_pick", "helper_pick"):
+            assert gather["input"] == "dtmf", (name, gather)
 
 
 @pytest.mark.parametrize("language", ["fr", "en"])
-def test_input_waits_8_to_10_seconds_after_the_greeting(every_menu, language):
-    for name, sentences, gather in every_menu(language):
-        assert 8 <= int(gather["timeout"]) <= 10, (name, gather)
+def test_menus_wait_8_to_10_seconds_numbers_15_between_keys(every_menu, language):
+    for name, sentences, gather, _ in every_menu(language):
+        if not gather:
+            continue
+        expected = (20, 20) if name == "wait" else (15, 15) if gather.get("finishOnKey") == "#" else (8, 10)
+        assert expected[0] <= int(gather["timeout"]) <= expected[1], (name, gather)
 
 
 # --- star, 0, silence, wrong keys -----------------------------------------------------------------
@@ -185,7 +133,7 @@ def test_input_waits_8_to_10_seconds_after_the_greeting(every_menu, language):
 @pytest.mark.parametrize("language", ["fr", "en"])
 def test_star_repeats_the_menu(app, en, fr, language):
     c = (en if language == "en" else fr)()
-    menu = list(c.last)
+    menu = menu_prompt(app, language)
     c.press("*")
     assert c.last == menu and step(app, c) == "menu"
 
@@ -202,14 +150,21 @@ def test_zero_gives_help_then_the_same_question(app, en, fr, language):
     c = (en if language == "en" else fr)().press("1")
     prompt = c.last[-1]
     c.press("0")
-    assert c.last[0] == help_text(app, language)
+    assert c.last[0] == help_text(app, language, "number")
     assert c.last[-1] == prompt and step(app, c) == "nir"
 
 
-def test_zero_at_the_main_menu_opens_help_with_a_way_back(app, en):
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_zero_twice_asks_for_a_person_at_any_step(app, en, fr, language):
+    c = (en if language == "en" else fr)().press("1").press("0").press("0")
+    assert step(app, c) in ("callback", "transfer")
+
+
+def test_zero_at_the_main_menu_opens_help_with_a_person_and_a_way_back(app, en):
     c = en().press("0")
-    assert c.last[0] == help_text(app, "en") and step(app, c) == "help_menu"
-    assert "To go back to the main menu, press 9." in c.last
+    assert step(app, c) == "help_menu"
+    assert c.last[0] == "To talk to an adviser, press 0."
+    assert c.last[-1] == "To go back, press 9."
     c.press("9")
     assert c.last == menu_prompt(app, "en")
 
@@ -247,10 +202,10 @@ def test_the_call_never_hangs_up_without_a_sentence(app, en):
 
 
 def test_silence_at_a_number_prompt_is_asked_again_too(app, en):
-    c = en().press("1")
+    c = en().press("0").press("1")
     prompt = c.last[-1]
     c.silence()
-    assert c.last == ["I did not hear anything.", prompt] and step(app, c) == "nir"
+    assert c.last == ["I did not hear anything.", prompt] and step(app, c) == "check_reference"
 
 
 @pytest.mark.parametrize("language", ["fr", "en"])

@@ -141,7 +141,7 @@ def test_keys_after_the_end_of_the_call_get_valid_twiml(app, en):
     c = en()
     for keys in ("1", "240037511200567#", "80123456780#", "25031950#", "234567892345#"):
         c.press(keys)
-    assert step(app, c) == "check"
+    assert step(app, c) == "fix"  # nobody has these details: read back, one part to give again
     assert c._signed_post("/ivr/status", c.params(CallStatus="completed")).status_code == 204
     for digits in ("1", "2", "*"):
         root = is_twiml(c._signed_post(c.action, c.params(Digits=digits)))
