@@ -251,7 +251,12 @@ def voice():
     if not sid:
         return _twiml(str(VoiceResponse())), 400
     n = request.args.get("n", type=int)
-    state = db.session.get(CallState, sid, with_for_update=True)
+    if n is not None:
+        # The answer to step n is taken by one request: this no-op UPDATE locks the call's row (PostgreSQL) or the
+        # database (SQLite) until the commit, so a copy sent at the same moment waits, then finds the step done.
+        db.session.execute(db.update(CallState).where(CallState.call_sid == sid, CallState.seq == n)
+                           .values(seq=n))
+    state = db.session.get(CallState, sid, with_for_update=True, populate_existing=True)
     if state is not None and n != state.seq:
         # A webhook Twilio retried (or a stale one): the same answer again, nothing done twice.
         db.session.rollback()

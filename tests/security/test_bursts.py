@@ -251,3 +251,69 @@ def test_twelve_wrong_helper_look_ups_at_once_count_five_and_pause_the_rest(app,
                     else p.h1 for p in pages)
     assert kinds == {"not found": 5, "paused": n - 5}, kinds
     assert _audited(app, "refused.helper.named") == 5
+
+
+# --- G. callbacks: the same confirmation twelve times at once; twelve callers booking one number at once -------
+
+def _signed(app, params: dict, path: str) -> dict:
+    return {"X-Twilio-Signature": RequestValidator(app.config["TWILIO_AUTH_TOKEN"]).compute_signature(
+        app.config["PUBLIC_BASE_URL"] + path, params)}
+
+
+@pytest.fixture
+def out_of_hours(app):
+    from datetime import datetime
+
+    from app import clock
+    clock.freeze(datetime(2026, 12, 5, 9, 0))  # a Saturday: a callback is offered
+    yield
+    clock.freeze(None)
+
+
+def _at_the_callback_confirmation(app, caller: str):
+    """A call from `caller` at «We will call you on …»: (the call, the path its answer goes to)."""
+    from tests.conftest import Caller
+    c = Caller(app, caller=caller).start().press("9").press("0").press("0").press("1")
+    assert c.last[0].startswith("We will call you on"), c.last
+    return c, c.action
+
+
+def test_the_same_callback_confirmation_twelve_times_at_once_books_once(app, live_server, out_of_hours):  # noqa: F811
+    from app.models import Callback
+    c, path = _at_the_callback_confirmation(app, "+33611115555")
+    params = c.params(Digits="1")
+    n = 12
+
+    def fire(i, http):
+        r = http.post(live_server + path, data=params, headers=_signed(app, params, path), timeout=TIMEOUT)
+        return r.status_code, r.text
+
+    answers = burst(n, lambda i: requests.Session(), fire)
+    statuses = Counter(status for status, _ in answers)
+    replies = Counter(text for _, text in answers)
+    booked = _count(app, model=Callback)
+    seen = f"answers {dict(statuses)}; {len(replies)} different replies; {booked} callbacks booked"
+    assert statuses == {200: n}, seen
+    import re as _re
+    assert len(replies) == 1, (seen, [_re.findall(r">([^<]+)</Say>", r)[:2] for r in replies])
+    assert booked == 1 and _audited(app, "callback.requested") == 1, seen
+
+
+def test_twelve_calls_booking_one_number_at_once_book_two(app, live_server, out_of_hours):  # noqa: F811
+    from app.models import Callback
+    n, number = 12, "+33611116666"
+    calls = [_at_the_callback_confirmation(app, number) for _ in range(n)]
+
+    def fire(i, http):
+        c, path = calls[i]
+        params = c.params(Digits="1")
+        r = http.post(live_server + path, data=params, headers=_signed(app, params, path), timeout=TIMEOUT)
+        return r.status_code, r.text
+
+    answers = burst(n, lambda i: requests.Session(), fire)
+    statuses = Counter(status for status, _ in answers)
+    booked = _count(app, model=Callback)
+    refused = sum("already has a callback booked today" in text for _, text in answers)
+    seen = f"answers {dict(statuses)}; {booked} callbacks booked, {refused} told the number has its callbacks"
+    assert statuses == {200: n}, seen
+    assert booked == 2 and refused == n - 2, seen
