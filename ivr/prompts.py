@@ -57,6 +57,10 @@ def MENU_WORDS() -> str:
 
 
 # The generic commands of ETSI ES 202 076, understood at every step.
+def READ_BACK_WORDS() -> str:
+    return _("read back, read it back, what did I type, what I typed, what I gave")
+
+
 def REPEAT_WORDS() -> str:
     return _("repeat, again, what, pardon, sorry")
 
@@ -213,9 +217,12 @@ def readback(kind: str, value: str, language: str) -> str:
 def fix_lines(call) -> list[str]:
     """What was given, read back as printed on the letter and the card: content, not the prompt."""
     d = call.data
-    typed = [_("Number %(nir)s.", nir=speech.nir(d["nir"])),
-             _("Card %(serial)s.", serial=speech.groups(d["serial"], 3)),
-             _("Born %(birth)s.", birth=speech.day(date.fromisoformat(d["birth"])))]
+    typed = [_("Number %(nir)s.", nir=speech.nir(d["nir"])) if d.get("nir") else None,
+             _("Card %(serial)s.", serial=speech.groups(d["serial"], 3)) if d.get("serial") else None,
+             _("Born %(birth)s.", birth=speech.day(date.fromisoformat(d["birth"]))) if d.get("birth") else None]
+    typed = [t for t in typed if t]
+    if not typed and not d.get("code"):
+        return [_("Nothing given yet.")]
     if d.get("code"):
         code = readback("code", d["code_spoken"], call.language) if d.get("code_spoken") else \
             ", ".join(" ".join(group) for group in heard.keys_in_groups(d["code"]))  # its keys, key by key

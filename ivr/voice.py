@@ -119,7 +119,10 @@ def _help(call: Call, step_name: str, step: Step) -> str:
     """0 (or «aide»): the help of this step; 0 again right after it: a person."""
     kind = "number" if step.expect == NUMBER else "yesno" if step.expect == YESNO else "key"
     call.data["helped"] = step_name
-    return help_text(kind, speech_too=step.expect != NUMBER or bool(step.spoken))
+    text = help_text(kind, speech_too=step.expect != NUMBER or bool(step.spoken))
+    if step.expect == NUMBER and step.identifying:
+        text += " " + _("To hear what you gave, say: read back.")
+    return text
 
 
 def advance(call: Call, step_name: str, digits: str, said: str) -> str:
@@ -127,6 +130,11 @@ def advance(call: Call, step_name: str, digits: str, said: str) -> str:
     step = script.STEPS[step_name]
     counters = call.data.setdefault("counters", {})
     helped = call.data.pop("helped", None) == step_name
+    if step.expect == NUMBER and step.identifying and said and not digits:
+        with force_locale(call.language):
+            if speech.says(said, prompts.READ_BACK_WORDS()):  # on request: what was given so far, as printed
+                call.before += prompts.fix_lines(call)
+                return step_name
     if step.expect == NUMBER and said and not digits:
         chosen = _choice(call, Step(step.say, NUMBER), "", said)
         if chosen == "?":  # not a command: the number itself, said aloud

@@ -156,3 +156,12 @@ def test_what_to_have_ready_is_sent_twice_a_day_at_most_to_one_number(app, en, t
     third = ask()
     assert not third.ended and third.last[0] == "This number already had this SMS today."
     assert len([m for m in outbox(app) if m.person_id is None]) == 2
+
+
+@pytest.mark.parametrize("language,words", [("fr", "qu'est-ce que j'ai tapé"), ("en", "read it back please")])
+def test_what_was_typed_is_read_back_on_request(app, en, fr, enrol, language, words):
+    holder = enrol(days_ago=10)
+    c = (en if language == "en" else fr)().press("1").press(holder.nir + "#").press(holder.vitale_serial + "#")
+    c.speak(words)
+    assert step(app, c) == "birth"
+    assert "801 234 567 8" in c.text and holder.nir[5:7] in c.text  # the card and the number, as printed
