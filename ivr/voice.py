@@ -188,7 +188,8 @@ def _wait(call: Call, chosen: str, helped: bool) -> str:
         return _go(call, "do:agent")
     if chosen == "0":
         call.data["helped"] = "wait"
-        call.before.append(help_text("key", speech_too=True))
+        call.before.append(_("Help: press star when you are ready, or say: ready.") + " " +
+                           _("For an adviser, press 0 again."))
         return "wait"
     if chosen:
         return _go(call, "do:resume")
