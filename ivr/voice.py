@@ -260,7 +260,7 @@ def voice():
     if not sid:
         return _twiml(str(VoiceResponse())), 400
     n = request.args.get("n", type=int)
-    if n is not None:
+    if n is not None and 0 <= n < 2 ** 31:  # a step number no call can reach is a stale webhook: replayed below
         # The answer to step n is taken by one request: this no-op UPDATE locks the call's row (PostgreSQL) or the
         # database (SQLite) until the commit, so a copy sent at the same moment waits, then finds the step done.
         db.session.execute(db.update(CallState).where(CallState.call_sid == sid, CallState.seq == n)

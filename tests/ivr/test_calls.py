@@ -266,7 +266,7 @@ def test_a_retried_webhook_gets_the_same_answer_and_acts_once(app, call, enrol):
         assert db.session.scalar(db.select(db.func.count(CallState.call_sid))) == 1
 
 
-@pytest.mark.parametrize("path", ["/ivr/voice?n=999", "/ivr/voice?n=abc"])
+@pytest.mark.parametrize("path", ["/ivr/voice?n=999", "/ivr/voice?n=abc", "/ivr/voice?n=99999999999999999999999"])
 def test_odd_step_numbers_get_valid_twiml(app, call, path):
     c = call().start()
     response = c._signed_post(path, c.params(Digits="1"))
