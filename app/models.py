@@ -2,7 +2,7 @@
 from datetime import date, datetime
 
 import phonenumbers
-from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from . import clock
@@ -26,6 +26,10 @@ class Person(db.Model):
     notifications_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
     autonomous_on: Mapped[date | None] = mapped_column(Date)  # a minor recognised autonomous (from 16)
+    postal_code: Mapped[str | None] = mapped_column(String(5))  # from the mailing batch, when it has the column
+    time_zone: Mapped[str | None] = mapped_column(String(40))   # IANA zone the person lives in; None: Europe/Paris
+    sms_blocked_at: Mapped[datetime | None] = mapped_column(DateTime)  # opted out at Twilio (STOP…), or refused
+    discreet_notices: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     space: Mapped["HealthSpace"] = relationship(back_populates="person", uselist=False)
 
