@@ -106,6 +106,9 @@ class Config:
     SESSION_COOKIE_SECURE = PUBLIC_BASE_URL.startswith("https://")
     SESSION_COOKIE_NAME = "__Host-relais" if SESSION_COOKIE_SECURE else "relais"
     WTF_CSRF_TIME_LIMIT = None  # the server-side session bounds the token's life
-    COMPRESS_ALGORITHM = "gzip"
+    # Brotli where the browser offers it, gzip for the rest (older phones), also for files sent as streams
+    # (the stylesheet): Flask-Compress streams without gzip unless told.
+    COMPRESS_ALGORITHM = ["br", "gzip"]
+    COMPRESS_ALGORITHM_STREAMING = ["br", "gzip"]
     COMPRESS_MIMETYPES = ["text/html", "text/css", "application/json"]
     COMPRESS_MIN_SIZE = 200

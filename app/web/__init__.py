@@ -1,14 +1,29 @@
 """The web portal: blueprint registration, page furniture shared by every view, security headers."""
+import gzip
 import hashlib
 import os
-from datetime import date
+from datetime import date, datetime
 
-from flask import Flask, Response, abort, g, jsonify, render_template, request, send_file, session, url_for
-from flask_babel import format_date, format_datetime, get_translations
+import brotli
+from flask import (
+    Flask,
+    Response,
+    abort,
+    g,
+    jsonify,
+    make_response,
+    render_template,
+    request,
+    send_file,
+    session,
+    url_for,
+)
+from flask_babel import format_date, get_translations
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from jinja2.ext import _make_new_gettext, _make_new_ngettext  # the i18n extension's own newstyle wrappers
 
+from .. import zones
 from ..domain.health_space import State
 from ..domain.reasons import Reason
 from ..text import format_reference
@@ -20,6 +35,19 @@ CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 
        "frame-ancestors 'none'; base-uri 'none'")
 
 
+def _compressed(response):
+    """An error page is a page like any other on 2G, but Flask-Compress leaves error statuses alone: brotli or
+    gzip, as the browser offers, with the libraries Flask-Compress itself uses."""
+    encoding = request.accept_encodings.best_match(("br", "gzip"))
+    if encoding is None or response.direct_passthrough:
+        return response
+    data = response.get_data()
+    response.set_data(brotli.compress(data) if encoding == "br" else gzip.compress(data))
+    response.headers["Content-Encoding"] = encoding
+    response.vary.add("Accept-Encoding")
+    return response
+
+
 def _asset_names() -> dict[str, str]:
     """Content-hashed names, so assets can be cached for a year and still change."""
     names = {}
@@ -29,6 +57,15 @@ def _asset_names() -> dict[str, str]:
         stem, ext = os.path.splitext(name)
         names[name] = f"{stem}.{digest}{ext}"
     return names
+
+
+def _fmt_date(value) -> str:
+    """A date as it is («12 mars 2027»); a moment as its date where the reader lives."""
+    if not value:
+        return ""
+    if isinstance(value, str):
+        value = date.fromisoformat(value)
+    return zones.fmt_date(value, "long") if isinstance(value, datetime) else format_date(value, "long")
 
 
 def register(app: Flask) -> None:
@@ -49,6 +86,7 @@ def register(app: Flask) -> None:
     @app.before_request
     def no_one_yet():
         g.person_id = g.acting_for = None
+        zones.read_by(lambda: g.get("person_id"))  # times in the signed-in person's zone, Paris for a visitor
 
     @app.context_processor
     def furniture():
@@ -69,8 +107,8 @@ def register(app: Flask) -> None:
             "most_helpers": app.config["HELPERS_PER_PERSON"],
             "State": State,
             "Reason": Reason,
-            "fmt_date": lambda d: format_date(date.fromisoformat(d) if isinstance(d, str) else d, "long") if d else "",
-            "fmt_datetime": lambda d: format_datetime(d, "d MMMM y, HH:mm") if d else "",
+            "fmt_date": _fmt_date,
+            "fmt_datetime": lambda d: zones.fmt_datetime(d, "d MMMM y, HH:mm"),
             "lang_url": lambda code: url_for(request.endpoint or "web.home",
                                              **{**(request.view_args or {}), **request.args.to_dict(), "lang": code}),
         }
@@ -92,7 +130,7 @@ def register(app: Flask) -> None:
         return locale.remember(response)
 
     def error_page(status: int, title: str, text: str):
-        return render_template("pages/error.html", title=title, text=text), status
+        return _compressed(make_response(render_template("pages/error.html", title=title, text=text), status))
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc):
