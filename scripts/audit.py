@@ -5,7 +5,9 @@ queries, `--online` uses pip-audit's own PyPI service. CI here reaches the packa
 answers the per-project JSON (whose `vulnerabilities` are those of the project's latest release) but not
 the per-release one. So, by default, pip-audit is pointed (`--osv-url`) at a small local service that
 answers from the per-project JSON: exact for a package at its latest release, and a refusal (pip-audit
-then fails) for any older release, which cannot be audited that way — upgrade it, or audit online.
+then fails) for any older release, which cannot be audited that way — upgrade it, or audit online. The one
+exception is a release held back by another dependency that is itself at its latest release (its requirement
+excludes the newest): it is named on the output as held back, to be audited online.
 """
 import argparse
 import json
@@ -15,7 +17,11 @@ import threading
 import urllib.error
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib.metadata import distributions
 from pathlib import Path
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -37,7 +43,13 @@ def osv_answer(name: str, version: str) -> tuple[int, dict]:
         return (404 if exc.code == 404 else 502), {"error": f"pypi.org answered {exc.code} for {name}"}
     latest = data["info"]["version"]
     if version != latest:
-        return 409, {"error": f"{name} {version} is not the latest release ({latest}): cannot be audited offline"}
+        holder = held_back_by(name, latest)
+        if holder is None:
+            return 409, {"error": f"{name} {version} is not the latest release ({latest}): cannot be audited offline"}
+        # Not our choice: the newest release another dependency allows. Said, not hidden; audit it online.
+        print(f"  held back: {name} {version}, not {latest}, because {holder}; audit it online (--online)",
+              file=sys.stderr)
+        return 200, {"vulns": []}
     vulns = [{"id": v["id"], "aliases": v.get("aliases", []), "summary": v.get("summary") or v.get("details"),
               "withdrawn": v.get("withdrawn"),
               "affected": [{"package": {"name": name, "ecosystem": "PyPI"},
@@ -45,6 +57,28 @@ def osv_answer(name: str, version: str) -> tuple[int, dict]:
                                         "events": [{"introduced": "0"}, *({"fixed": f} for f in v["fixed_in"])]}]}]}
              for v in data.get("vulnerabilities") or []]
     return 200, {"vulns": vulns}
+
+
+def held_back_by(name: str, latest: str) -> str | None:
+    """The installed package, itself at its latest release, whose requirement excludes `name`'s latest release
+    (holidays 0.109 requires python-dateutil<3 while python-dateutil 4 is out); None when nothing holds it back."""
+    wanted = canonicalize_name(name)
+    for dist in distributions():
+        for line in dist.requires or []:
+            requirement = Requirement(line)
+            if canonicalize_name(requirement.name) != wanted or \
+                    (requirement.marker is not None and not requirement.marker.evaluate({"extra": ""})):
+                continue
+            if requirement.specifier.contains(latest, prereleases=True):
+                continue
+            holder = dist.metadata["Name"]
+            try:
+                holder_latest = project_json(holder)["info"]["version"]
+            except urllib.error.HTTPError:
+                continue
+            if dist.version == holder_latest:
+                return f"{holder} {dist.version} (its latest release) requires {requirement}"
+    return None
 
 
 class OsvShim(BaseHTTPRequestHandler):
