@@ -209,6 +209,18 @@ def outbox_letters(out):
     click.echo(f"{count} letter(s) written")
 
 
+@outbox_group.command("failed")
+@click.option("--limit", default=200, show_default=True, help="how many, newest first")
+def outbox_failed(limit):
+    """Messages that failed for good, and the letter that went instead of each SMS (numbers masked)."""
+    rows = outbox.failed(limit)
+    for msg, letters in rows:
+        instead = ", ".join(f"letter #{letter.id} {letter.status}" for letter in letters) or "no letter"
+        click.echo(f"#{msg.id} {msg.channel} to {outbox.mask(msg.recipient)} ref {format_reference(msg.reference)} "
+                   f"{msg.created_at:%Y-%m-%d %H:%M} {msg.last_error or '-'}: {instead}")
+    click.echo(f"{len(rows)} failed message(s)")
+
+
 MANDATE_COLUMNS = ["representative_nir", "represented_nir", "kind", "valid_from", "valid_until"]
 
 

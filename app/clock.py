@@ -13,9 +13,10 @@ def now() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
-def today() -> date:
-    """The calendar date in France: windows and deadlines are French dates."""
-    return now().replace(tzinfo=timezone.utc).astimezone(PARIS).date()
+def today(zone: ZoneInfo | None = None) -> date:
+    """The calendar date in `zone` (default: metropolitan France). A person's own deadlines are dates where
+    they live: see app/zones.py."""
+    return now().replace(tzinfo=timezone.utc).astimezone(zone or PARIS).date()
 
 
 def freeze(moment: datetime | None) -> None:

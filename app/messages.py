@@ -1,8 +1,9 @@
 """Texts of outgoing messages, in the person's language. No links, no request for a code, no medical detail."""
 from flask import current_app
-from flask_babel import force_locale, format_date, format_datetime
+from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 
+from . import zones
 from .domain.identifiers import format_code
 from .text import format_reference, gsm7
 
@@ -24,9 +25,11 @@ def history_sms(person, events, reference: str, about=None) -> str:
     """The last accesses, who and when, in one SMS: names shortened until it fits 160 characters.
 
     `about`: the person whose history it is, when it goes to their representative."""
+    zone = zones.zone_of(person)
     with force_locale(person.language):
         for width in (40, 28, 20, 14, 10):
-            items = "; ".join(f"{e.occurred_at:%d/%m %H:%M} {gsm7(e.professional_name)[:width]}" for e in events)
+            items = "; ".join(f"{zones.local(e.occurred_at, zone):%d/%m %H:%M} {gsm7(e.professional_name)[:width]}"
+                              for e in events)
             ref = format_reference(reference)
             if about is not None:
                 name = gsm7(about.given_name)[:20]
@@ -45,8 +48,9 @@ def history_letter(person, events, reference: str) -> str:
     """The history on paper: one line an access, newest first."""
     with force_locale(person.language):
         head = _("Accesses to your health space, newest first. Reference %(ref)s.", ref=format_reference(reference))
-        lines = [f"{e.occurred_at:%d/%m/%Y %H:%M} UTC - {e.professional_name}, {e.profession}, {e.organisation} - "
-                 f"{e.mode} - {e.decision}" for e in events]
+        zone = zones.zone_of(person)
+        lines = [f"{zones.local(e.occurred_at, zone):%d/%m/%Y %H:%M} - {e.professional_name}, {e.profession}, "
+                 f"{e.organisation} - {e.mode} - {e.decision}" for e in events]
         return "\n".join([head, *lines]) if lines else head
 
 
@@ -71,7 +75,7 @@ def fit(render) -> str:
 def access_notice(person, event, reference: str) -> str:
     """Who and when, never which document; an emergency says so and gives the reason."""
     with force_locale(person.language):
-        when = format_datetime(event.occurred_at, "dd/MM HH:mm")
+        when = zones.fmt_datetime(event.occurred_at, "dd/MM HH:mm", zones.zone_of(person))
         ref = format_reference(reference)
         granted = event.decision == "granted"
         if event.mode == "normal":
@@ -151,8 +155,9 @@ def done_for(representative, person, action: str, reference: str) -> str:
 def done_on_behalf(person, representative, action: str, when, reference: str) -> str:
     """A represented adult is told what was done for them, by whom and when."""
     with force_locale(person.language):
+        when = zones.fmt_datetime(when, "dd/MM HH:mm", zones.zone_of(person))
         return fit(lambda f: _("Relais: %(name)s acted for you on %(when)s: %(what)s. Questions: call 34 22. "
-                                "Ref %(ref)s", name=f(_name(representative)), when=format_datetime(when, "dd/MM HH:mm"),
+                                "Ref %(ref)s", name=f(_name(representative)), when=when,
                                 what=action_text(action), ref=format_reference(reference)))
 
 
@@ -203,3 +208,10 @@ def what_to_have(language: str, reference: str) -> str:
         return _("Relais: to call 34 22, have at hand your Mon espace santé letter, your Vitale card and your "
                  "date of birth. Ref %(ref)s",
                  ref=format_reference(reference))
+
+
+def sms_not_delivered(person, reference: str) -> str:
+    """The letter sent when an SMS that carried a code did not arrive: the code is not written again."""
+    with force_locale(person.language):
+        return _("Relais: our SMS did not reach you, so we now write to you by letter. For a new code, call "
+                 "34 22. Ref %(ref)s", ref=format_reference(reference))

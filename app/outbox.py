@@ -7,10 +7,11 @@ from html import escape
 
 from flask import current_app
 from sqlalchemy.orm.exc import StaleDataError
+from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from . import clock
+from . import audit, clock
 from .models import OutboxMessage, Person, db
 from .sealed import mask as mask_secret
 from .sealed import seal, unseal
@@ -18,12 +19,14 @@ from .text import gsm7
 
 log = logging.getLogger("relais.outbox")
 MAX_ATTEMPTS = 12
+UNSUBSCRIBED = 21610  # Twilio's REST error: the number opted out (STOP…) and gets no SMS until START
 
 
 def queue(person, body: str, reference: str, *, secret: str | None = None, channel: str | None = None,
           access_event_id: int | None = None, to: str | None = None, language: str | None = None) -> OutboxMessage:
     """Queue a message to a person on their best channel: SMS, else e-mail, else a letter.
 
+    A person whose number opted out at Twilio (`sms_blocked_at`) is written to by letter instead of SMS.
     A message that carries a secret (a code) is stored with the secret masked; the whole text waits
     encrypted (`sealed_body`) until it is handed over, then only the masked text is kept.
     `to`: a mobile number that is not the person's registered phone (person None: a caller not identified),
@@ -33,6 +36,8 @@ def queue(person, body: str, reference: str, *, secret: str | None = None, chann
         channel = "sms"
     elif channel is None:
         channel = "sms" if person.mobile else "email" if person.email else "letter"
+    if channel == "sms" and to is None and person.sms_blocked_at is not None:
+        channel = "letter"  # Twilio would refuse it (21610): the letter goes instead
     recipient = mask(to) if to is not None else {"sms": person.mobile, "email": person.email}.get(channel)
     if channel == "sms":
         body, secret = gsm7(body), gsm7(secret) if secret else None
@@ -142,30 +147,89 @@ def send_due(limit: int = 100) -> int:
         if msg is None:  # removed since it was listed (a purge): nothing to send
             db.session.rollback()
             continue
+        # read before anything is written: no write lock is held while the carrier is called
+        person = db.session.get(Person, msg.person_id) if msg.person_id and msg.channel == "sms" else None
         msg.attempts += 1
         try:
-            provider_id = _deliver(msg, client)
-        except Exception as exc:  # the carrier is unreachable or refused: try again later
-            msg.last_error = type(exc).__name__
-            if msg.attempts >= MAX_ATTEMPTS:
-                msg.status = "failed"
-                _forget_secret(msg)
-                log.warning("outbox %s #%s failed for good after %s attempts", msg.channel, msg.id, msg.attempts)
+            if person is not None and person.sms_blocked_at is not None and msg.sealed_recipient is None:
+                # queued before the number opted out: Twilio would refuse it, the letter goes instead
+                fall_back_to_letter(msg, "sms_blocked")
+                provider_id = None
             else:
-                msg.status = "queued"
-                msg.next_attempt_at = clock.now() + timedelta(seconds=min(2 ** msg.attempts * 15, 3600))
+                provider_id = _deliver(msg, client)
+        except TwilioRestException as exc:
+            if exc.code == UNSUBSCRIBED:  # refused for good: no retry, the number is blocked, a letter instead
+                if msg.sealed_recipient is None:  # the person's own number, not a number given for a callback
+                    _block_sms(msg.person_id, str(UNSUBSCRIBED))
+                fall_back_to_letter(msg, str(UNSUBSCRIBED))
+            else:
+                _retry_later(msg, exc)
+        except Exception as exc:  # the carrier is unreachable or refused: try again later
+            _retry_later(msg, exc)
         else:
-            msg.status = "sent" if provider_id else "logged"
-            msg.provider_id = provider_id
-            msg.sent_at = clock.now()
-            _forget_secret(msg)
-            sent += 1
+            if msg.status == "sending":
+                msg.status = "sent" if provider_id else "logged"
+                msg.provider_id = provider_id
+                msg.sent_at = clock.now()
+                _forget_secret(msg)
+                sent += 1
         try:
             db.session.commit()
         except StaleDataError:  # the message disappeared while it was being sent: skip it, go on
             db.session.rollback()
             log.warning("outbox message #%s disappeared while it was sent", message_id)
     return sent
+
+
+def _retry_later(msg: OutboxMessage, exc: Exception) -> None:
+    msg.last_error = type(exc).__name__
+    if msg.attempts >= MAX_ATTEMPTS:
+        msg.status = "failed"
+        _forget_secret(msg)
+        log.warning("outbox %s #%s failed for good after %s attempts", msg.channel, msg.id, msg.attempts)
+    else:
+        msg.status = "queued"
+        msg.next_attempt_at = clock.now() + timedelta(seconds=min(2 ** msg.attempts * 15, 3600))
+
+
+def _block_sms(person_id: int | None, why: str) -> None:
+    """Twilio refused an SMS for good (21610): the number opted out, so everything goes by letter from now on.
+    A conditional UPDATE: recorded and audited once, however many messages were refused."""
+    if person_id is None:
+        return
+    done = db.session.execute(db.update(Person).where(Person.id == person_id, Person.sms_blocked_at.is_(None))
+                              .values(sms_blocked_at=clock.now()))
+    if done.rowcount == 1:
+        audit.append("system", audit.who(person_id), "sms.blocked", "job", why=why)
+
+
+def fall_back_to_letter(msg: OutboxMessage, why: str) -> OutboxMessage | None:
+    """The SMS `msg` will not arrive: it is marked failed and, when it was a person's, the same message goes by
+    letter with the same reference, in the caller's transaction. The caller makes sure it happens once per
+    message (its claim, or the conditional UPDATE that marked it failed).
+
+    A code that is still sealed goes on the letter, sealed until printed; a code already forgotten (the SMS had
+    left) is not written again: the letter says the SMS did not arrive and gives the reference."""
+    msg.status, msg.last_error = "failed", why[:200]
+    person = db.session.get(Person, msg.person_id) if msg.person_id else None
+    letter = None
+    if person is not None:
+        if msg.sensitive and msg.sealed_body is None:
+            from .messages import sms_not_delivered
+            body, sealed, sensitive = sms_not_delivered(person, msg.reference), None, False
+        else:
+            body, sealed, sensitive = msg.body, msg.sealed_body, msg.sensitive
+        letter = OutboxMessage(person_id=person.id, channel="letter", recipient=None, language=msg.language,
+                               body=body, sealed_body=sealed, reference=msg.reference, sensitive=sensitive,
+                               status="queued", next_attempt_at=clock.now(), access_event_id=msg.access_event_id)
+        db.session.add(letter)
+        db.session.flush()
+    _forget_secret(msg)
+    audit.append("system", audit.who(msg.person_id), "outbox.letter_instead", "job", message=msg.id,
+                 letter=letter.id if letter else None, reference=msg.reference, why=why[:40])
+    log.warning("outbox sms #%s to %s ref %s not delivered (%s): %s", msg.id, mask(msg.recipient), msg.reference,
+                why, f"letter #{letter.id}" if letter else "no letter (nobody's registered number)")
+    return letter
 
 
 # Twilio's message statuses as the outbox keeps them; callbacks may arrive out of order, so a status only
@@ -176,14 +240,37 @@ RANK = {"sent": 1, "delivered": 2, "failed": 2}
 
 
 def record_delivery(provider_id: str, carrier_status: str | None) -> None:
-    """What the carrier reports of a message it was handed, in one conditional update (never backwards)."""
+    """What the carrier reports of a message it was handed, in one conditional update (never backwards).
+
+    A message reported failed or undelivered goes by letter instead: only the callback whose UPDATE moved it
+    to failed writes the letter, so repeated or concurrent callbacks give one letter."""
     reported = DELIVERY.get(carrier_status or "")
     if reported is None:
         return
     ahead = [status for status, rank in RANK.items() if rank >= RANK[reported]]
-    db.session.execute(db.update(OutboxMessage).where(OutboxMessage.provider_id == provider_id,
-                                                      OutboxMessage.status.not_in(ahead)).values(status=reported))
+    ids = db.session.scalars(db.select(OutboxMessage.id).where(OutboxMessage.provider_id == provider_id)).all()
+    for message_id in ids:
+        moved = db.session.execute(db.update(OutboxMessage).where(
+            OutboxMessage.id == message_id, OutboxMessage.status.not_in(ahead)).values(status=reported))
+        if moved.rowcount == 1 and reported == "failed":
+            msg = db.session.get(OutboxMessage, message_id, populate_existing=True)
+            if msg.channel == "sms":
+                fall_back_to_letter(msg, carrier_status)
     db.session.commit()
+
+
+def failed(limit: int = 200) -> list[tuple[OutboxMessage, list[OutboxMessage]]]:
+    """Failed messages, newest first, each with the letters that went instead (same person, same reference)."""
+    rows = db.session.scalars(db.select(OutboxMessage).where(OutboxMessage.status == "failed")
+                              .order_by(OutboxMessage.id.desc()).limit(limit)).all()
+    out = []
+    for msg in rows:
+        letters = db.session.scalars(db.select(OutboxMessage).where(
+            OutboxMessage.channel == "letter", OutboxMessage.reference == msg.reference,
+            OutboxMessage.person_id == msg.person_id, OutboxMessage.id > msg.id)
+            .order_by(OutboxMessage.id)).all() if msg.person_id else []
+        out.append((msg, letters))
+    return out
 
 
 def export_letters(out) -> int:

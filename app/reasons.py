@@ -73,6 +73,12 @@ TEXTS: dict[Reason, dict[str, object]] = {
     Reason.SLOT_NOT_OFFERED: {
         WEB: _l("This time is no longer offered. Choose another one."),
         VOICE: _l("This time is no longer offered. Nothing was booked.")},
+    Reason.CODE_EXPIRED: {
+        WEB: _l("Your provisional code has expired."),
+        VOICE: _l("Your provisional code has expired.")},
+    Reason.CODE_USED: {
+        WEB: _l("Your provisional code has already been used."),
+        VOICE: _l("Your provisional code has already been used.")},
 }
 
 

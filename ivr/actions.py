@@ -4,12 +4,14 @@ from typing import Callable
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import pgettext
 
-from app import clock, reasons
+from app import clock, dates, reasons
 from app.domain import identifiers
 from app.domain.emergency import EmergencySettings
 from app.domain.errors import (
     CallbackRefused,
+    CodeSpent,
     HelperRefused,
     IdentificationFailed,
     IdentificationLocked,
@@ -64,7 +66,8 @@ def accept_birth(call: Call, typed: str) -> str:
             raise InvalidIdentifier("birth_date_format")
         call.data["birth"] = identifiers.parse_birth_date(typed, clock.today()).isoformat()
     except InvalidIdentifier:
-        call.before.append(_("This date is not right. For the 25th of March 1948, type 2 5 0 3 1 9 4 8."))
+        call.before.append(_("This date does not exist. Check the day and the month.") if dates.impossible(typed)
+                           else _("This date is not right. For the 25th of March 1948, type 2 5 0 3 1 9 4 8."))
         return "birth"
     return next_part(call)
 
@@ -296,6 +299,8 @@ def do_identify(call: Call) -> str:
         call.data["person_id"] = identity.identify(
             d["nir"], d["serial"], identifiers.parse_birth_date(d["birth"], clock.today()), d["code"],
             client=call.client, channel="voice", keypad=True)
+    except CodeSpent as exc:
+        return _code_spent(call, exc)
     except IdentificationFailed:
         # What was given is read back as printed, so that only the wrong part is given again.
         call.before.append(_("These details do not match our records."))
@@ -306,6 +311,27 @@ def do_identify(call: Call) -> str:
         return "menu"
     _forget_parts(call)  # nothing given is kept once it has served
     return "route_goal"
+
+
+def _code_spent(call: Call, exc: CodeSpent) -> str:
+    """Everything right but the letter's code, used or expired: said plainly. A person who said no already hears
+    that it is recorded, its day and reference; anyone else is offered, at the code step, the code by SMS (1),
+    which is a new letter code by post for a caller without a mobile."""
+    call.before.append(reasons.say(exc.reason, reasons.VOICE))
+    if exc.opposed_on:
+        values = {"date": dates.day(exc.opposed_on), "ref": speech.digits(exc.opposed_reference or "")}
+        feminine = pgettext("said to a woman", "You said no on %(date)s. It is recorded, reference %(ref)s.", **values)
+        usual = _("You said no on %(date)s. It is recorded, reference %(ref)s.", **values)
+        untranslated = "You said no on %(date)s. It is recorded, reference %(ref)s." % values
+        # A woman hears the feminine («opposée») once the catalog has it; meanwhile the usual form.
+        call.before.append(feminine if identity.sex_of(call.data.get("nir")) == "f" and feminine != untranslated
+                           else usual)
+        _forget_parts(call)
+        return "menu"
+    call.data.pop("code", None)
+    call.data.pop("code_spoken", None)
+    call.before.append(_("Type 1, then hash, and we send you a code by SMS, or a new code by post."))
+    return "code"
 
 
 def send_sms_code(call: Call) -> str:

@@ -1,13 +1,12 @@
 """Spoken forms: numbers read back in the groups printed on the card, dates, references digit by digit."""
 import re
 import unicodedata
-from datetime import timezone
 
 import phonenumbers
-from flask_babel import format_date, format_datetime
+from flask_babel import format_date
 from flask_babel import gettext as _
 
-from app.clock import PARIS
+from app import zones
 from app.services import validation
 
 
@@ -53,12 +52,12 @@ def day(value) -> str:
 
 def day_of_year(value) -> str:
     """A date of this year without its year («14 novembre»): four words fewer to hear."""
-    from app import clock
-    return format_date(value, "d MMMM") if value.year == clock.today().year else day(value)
+    return format_date(value, "d MMMM") if value.year == zones.today_in(zones.current()).year else day(value)
 
 
 def moment(value) -> str:
-    return format_datetime(value, "d MMMM, HH:mm")
+    """A stored moment as the caller's clock shows it (an identified caller's zone, else Paris)."""
+    return zones.fmt_datetime(value, "d MMMM, HH:mm")
 
 
 def half_day(day, slot: str) -> str:
@@ -92,7 +91,7 @@ def is_mobile(e164: str | None) -> bool:
 
 
 def opening(moment) -> str:
-    """When advisers answer again, in Paris time: «lundi 7 décembre à 8:30»."""
-    local = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-    local = local.astimezone(PARIS)
+    """When advisers answer again, on the caller's clock (Paris for a caller not identified):
+    «lundi 7 décembre à 8:30»."""
+    local = zones.local(moment, zones.current())
     return _("on %(day)s at %(time)s", day=format_date(local.date(), "EEEE d MMMM"), time=local.strftime("%H:%M"))

@@ -7,7 +7,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from twilio.twiml.voice_response import VoiceResponse
 
-from app import clock, outbox
+from app import clock, outbox, zones
 from app.models import CallState, db
 from app.services import callbacks
 from app.services.crypto import lookup
@@ -81,9 +81,10 @@ def _dial(response: VoiceResponse, action: str) -> None:
 def _hints(call: Call, step: Step) -> str | None:
     if step.expect == NUMBER:
         return heard.NUMBER_HINTS.get(call.language) if step.spoken else None
-    if not step.words:
-        return None
-    return ", ".join(w.strip() for words in step.words().values() for w in words.split(","))
+    own = list(step.words().values()) if step.words else []
+    # the step's own words, then the generic commands it understands too (an adviser first: the one most needed)
+    said = [*own, AGENT_WORDS(), REPEAT_WORDS(), HELP_WORDS(), BACK_WORDS()]
+    return ", ".join(dict.fromkeys(w.strip() for words in said for w in words.split(",") if w.strip()))
 
 
 # The generic commands of ETSI ES 202 076, at every step: what each is, as a key of the call.
@@ -277,6 +278,7 @@ def voice():
         db.session.add(state)
     # A deep copy: the JSON column only sees a change when it is given a different value.
     call = Call(sid, state.language, copy.deepcopy(state.data or {}), state.seq, caller)
+    zones.read_by(lambda: call.person_id)  # times said in the identified caller's zone (Paris until then)
     try:
         if n is None or state in db.session.new:  # a new call, or one whose state was lost: the greeting
             step_name = start(call)

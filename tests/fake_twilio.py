@@ -7,10 +7,15 @@ from urllib.parse import parse_qs
 
 
 class FakeTwilio:
-    """Accepts POST /2010-04-01/Accounts/{sid}/Messages.json and keeps what was sent; can be taken down."""
+    """Accepts POST /2010-04-01/Accounts/{sid}/Messages.json and keeps what was sent; can be taken down.
+
+    `unsubscribed`: numbers that sent STOP to Twilio; a message to one is refused as Twilio does, with HTTP 400
+    and error 21610 ("Attempt to send to unsubscribed recipient"), and kept in `refused`."""
 
     def __init__(self):
         self.sent: list[dict] = []
+        self.refused: list[dict] = []
+        self.unsubscribed: set[str] = set()
         self.server = None
         self.port = None
 
@@ -29,11 +34,19 @@ class FakeTwilio:
                     self.send_response(404)
                     self.end_headers()
                     return
+                if form.get("To") in fake.unsubscribed:
+                    fake.refused.append({**form, "path": self.path})
+                    self._json(400, {"code": 21610, "message": "Attempt to send to unsubscribed recipient",
+                                     "more_info": "https://www.twilio.com/docs/errors/21610", "status": 400})
+                    return
                 sid = "SM" + uuid.uuid4().hex
                 fake.sent.append({**form, "sid": sid, "path": self.path})
-                body = json.dumps({"sid": sid, "status": "queued", "to": form.get("To"), "from": form.get("From"),
-                                   "body": form.get("Body"), "num_segments": "1"}).encode()
-                self.send_response(201)
+                self._json(201, {"sid": sid, "status": "queued", "to": form.get("To"), "from": form.get("From"),
+                                 "body": form.get("Body"), "num_segments": "1"})
+
+            def _json(self, status, payload):
+                body = json.dumps(payload).encode()
+                self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()

@@ -81,3 +81,22 @@ class CallbackRefused(DomainError):
 
 class NotFound(DomainError):
     code = "not_found"
+
+
+class CodeSpent(IdentificationFailed):
+    """The NIR, the card's serial and the date of birth are right, and the code typed is the person's letter code,
+    but it has expired or has been used: `reason` says which. A channel that does not know it says the one
+    answer of IdentificationFailed, which reveals nothing. What the person can do next goes with it: sign in
+    with a code by SMS (`has_mobile`), ask for a new code (`may_renew`), and, when they have said no already, the
+    day (`opposed_on`) and the reference (`opposed_reference`) of that decision."""
+
+    code = "code_spent"
+
+    def __init__(self, reason: Reason, *, has_mobile: bool, may_renew: bool, opposed_on=None,
+                 opposed_reference: str | None = None):
+        super().__init__(reason)
+        self.reason = Reason(reason)
+        self.has_mobile = has_mobile
+        self.may_renew = may_renew
+        self.opposed_on = opposed_on
+        self.opposed_reference = opposed_reference

@@ -33,3 +33,6 @@ class Reason(StrEnum):
     PHONE_NOT_CALLABLE = "phone_not_callable"  # a premium-rate, shared-cost or other service number
     SLOT_NOT_OFFERED = "slot_not_offered"    # the half-day is not (or no longer) one of those offered
     CALLBACKS_TODAY = "callbacks_today"      # this number already has the callbacks a day allows
+    # the letter's code, when everything else given is right (said plainly, as Mon espace santé does)
+    CODE_EXPIRED = "code_expired"            # the provisional code is past its date: SMS sign-in or a new code
+    CODE_USED = "code_used"                  # the provisional code served already: SMS sign-in or a new code

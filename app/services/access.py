@@ -9,8 +9,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
-from .. import audit, clock, messages, outbox
-from ..clock import PARIS
+from .. import audit, clock, messages, outbox, zones
 from ..domain.emergency import Decision, EmergencySettings, decide
 from ..domain.errors import InvalidTransition, NotFound
 from ..models import AccessEvent, AccessReport, BlockedProfessional, HealthSpace, OutboxMessage, Person, db
@@ -133,21 +132,22 @@ class HistoryPage:
     total: int
 
 
-def _paris_day_bounds(day: date, end: bool) -> datetime:
-    local = datetime.combine(day + timedelta(days=1) if end else day, time.min, tzinfo=PARIS)
+def _day_bounds(day: date, end: bool, zone) -> datetime:
+    local = datetime.combine(day + timedelta(days=1) if end else day, time.min, tzinfo=zone)
     return local.astimezone(timezone.utc).replace(tzinfo=None)
 
 
 def history(actor: Actor, subject_id: int, page: int = 1, date_from: date | None = None,
             date_to: date | None = None, per_page: int | None = None) -> HistoryPage:
-    """Accesses newest first, a page at a time, optionally between two French calendar dates."""
+    """Accesses newest first, a page at a time, optionally between two calendar dates of the reader's zone."""
     authorize(actor, subject_id, "history")
     per_page = per_page or current_app.config["HISTORY_PAGE_SIZE"]
     where = [AccessEvent.person_id == subject_id]
+    zone = zones.zone_of_id(actor.person_id)
     if date_from:
-        where.append(AccessEvent.occurred_at >= _paris_day_bounds(date_from, end=False))
+        where.append(AccessEvent.occurred_at >= _day_bounds(date_from, False, zone))
     if date_to:
-        where.append(AccessEvent.occurred_at < _paris_day_bounds(date_to, end=True))
+        where.append(AccessEvent.occurred_at < _day_bounds(date_to, True, zone))
     total = db.session.scalar(db.select(db.func.count(AccessEvent.id)).where(*where))
     pages = max(1, math.ceil(total / per_page))
     page = min(max(1, page), pages)

@@ -5,11 +5,12 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app
 
-from .. import audit, clock, messages, outbox
+from .. import audit, clock, messages, outbox, zones
 from ..domain import identifiers
-from ..domain.errors import IdentificationFailed, IdentificationLocked, InvalidIdentifier
+from ..domain.errors import CodeSpent, IdentificationFailed, IdentificationLocked, InvalidIdentifier
 from ..domain.health_space import Rules, State, window_end
-from ..models import HealthSpace, Person, ProvisionalCode, Throttle, WebSession, db
+from ..domain.reasons import Reason
+from ..models import ActionRecord, HealthSpace, Person, ProvisionalCode, Throttle, WebSession, db
 from . import limits, one_time
 from .base import Actor, new_reference, transaction
 from .crypto import hash_secret, lookup, token_digest, verify_secret
@@ -23,6 +24,12 @@ def rules() -> Rules:
 
 def find_person_by_nir(nir: str) -> Person | None:
     return db.session.scalar(db.select(Person).where(Person.nir_lookup == lookup("nir", nir)))
+
+
+def sex_of(nir: str | None) -> str | None:
+    """The sex the NIR's first digit gives, for French agreement («opposée», «née»): 'm' (1), 'f' (2), else None.
+    Never stored: known only while the NIR just typed is at hand (a web session keeps the letter, not the NIR)."""
+    return {"1": "m", "2": "f"}.get((nir or "")[:1])
 
 
 def find_person_by_phone(phone: str | None) -> Person | None:
@@ -49,6 +56,7 @@ class Enrolment:
     email: str | None
     language: str
     letter_sent_on: date
+    postal_code: str | None = None  # the batch's optional column: where the person lives, so their time zone
 
 
 def _issue_code(person: Person, issued_on: date, code: str | None = None) -> str:
@@ -74,7 +82,8 @@ def enrol(e: Enrolment, code: str | None = None) -> str:
         person = Person(nir_lookup=lookup("nir", e.nir), vitale_hash=hash_secret(e.vitale_serial),
                         family_name=e.family_name, given_name=e.given_name, birth_date=e.birth_date,
                         phone=e.phone, phone_lookup=lookup("phone", e.phone) if e.phone else None,
-                        email=e.email, language=e.language)
+                        email=e.email, language=e.language, postal_code=e.postal_code,
+                        time_zone=zones.zone_for(e.postal_code, e.phone))
         db.session.add(person)
         db.session.flush()
         c = current_app.config
@@ -153,8 +162,38 @@ def _active_code(person: Person | None) -> ProvisionalCode | None:
         return None
     return db.session.scalar(db.select(ProvisionalCode).where(
         ProvisionalCode.person_id == person.id, ProvisionalCode.used_at.is_(None),
-        ProvisionalCode.voided_at.is_(None), ProvisionalCode.expires_on >= clock.today())
+        ProvisionalCode.voided_at.is_(None),
+        ProvisionalCode.expires_on >= clock.today(zones.zone_of(person)))
         .order_by(ProvisionalCode.id.desc()).limit(1))
+
+
+def _spent_code(person: Person | None) -> ProvisionalCode | None:
+    """The person's latest code that can no longer serve, used or past its date: the one on the letter of a
+    person who comes back with it. A code voided by a newer one while still valid is not among them."""
+    if person is None:
+        return None
+    return db.session.scalar(db.select(ProvisionalCode).where(
+        ProvisionalCode.person_id == person.id,
+        db.or_(ProvisionalCode.used_at.is_not(None), ProvisionalCode.expires_on < clock.today()))
+        .order_by(ProvisionalCode.id.desc()).limit(1))
+
+
+def _code_matches(stored: ProvisionalCode | None, code: str, keypad: bool) -> bool:
+    return verify_secret((stored.keypad_hash if keypad else stored.code_hash) if stored else None, code)
+
+
+def _code_spent(person: Person, spent: ProvisionalCode) -> CodeSpent:
+    """What a right person with a used or expired letter code is told, and offered."""
+    space = person.space
+    opposed = space is not None and space.state == State.OPPOSED
+    record = db.session.scalar(db.select(ActionRecord).where(
+        ActionRecord.subject_id == person.id, ActionRecord.action == "space.opposed")
+        .order_by(ActionRecord.id.desc()).limit(1)) if opposed else None
+    return CodeSpent(Reason.CODE_USED if spent.used_at is not None else Reason.CODE_EXPIRED,
+                     has_mobile=bool(person.mobile),
+                     may_renew=space is not None and space.state not in (State.OPPOSED, State.PURGED),
+                     opposed_on=(space.opposed_at or (record.created_at if record else None)) if opposed else None,
+                     opposed_reference=record.reference if record else None)
 
 
 def identify(nir: str, vitale_serial: str, birth_date: date, code: str, *, client: str, channel: str,
@@ -162,16 +201,26 @@ def identify(nir: str, vitale_serial: str, birth_date: date, code: str, *, clien
     """Check the four things the letter's holder knows; returns the person's id.
 
     Every failure looks the same (IdentificationFailed), whatever was wrong and whether the NIR exists;
-    the same two argon2 verifications run in every case so the timing says nothing either.
+    the same three argon2 verifications (the serial, the valid code, the last spent code) run in every case,
+    so the timing says nothing either.
+
+    One answer is different, as Mon espace santé's: the NIR, the serial and the date of birth are right and the
+    code typed IS the person's letter code, but used or expired (CodeSpent, with what to do next). That attempt
+    is not counted towards the lockout: the person is who they say, and was right about everything. It is no
+    oracle for a code: it is said only when the code typed matches the spent one (checked by its hash like any
+    code), which opens nothing; any other code, the valid one guessed wrong included, is a failure like the
+    others and counts. It does tell someone who has the three numbers that this code served or expired, which
+    is what the person must learn to get in.
     """
     nir_key, client_key = _keys(nir, client)
     _reserve(nir_key, client_key)
     person = find_person_by_nir(nir)
     serial_ok = verify_secret(person.vitale_hash if person else None, vitale_serial)
-    active = _active_code(person)
-    code_ok = verify_secret(active.keypad_hash if keypad else active.code_hash, code) if active \
-        else verify_secret(None, code)
-    if person is not None and serial_ok and code_ok and person.birth_date == birth_date:
+    active, spent = _active_code(person), _spent_code(person)
+    code_ok = _code_matches(active, code, keypad)
+    spent_ok = _code_matches(spent, code, keypad)  # made in every case: the same work whatever matched
+    right_person = person is not None and serial_ok and person.birth_date == birth_date
+    if right_person and code_ok:
         with transaction():
             # Only one of two parallel attempts with the same code can use it.
             used = db.session.execute(db.update(ProvisionalCode).where(
@@ -181,6 +230,13 @@ def identify(nir: str, vitale_serial: str, birth_date: date, code: str, *, clien
                 audit.append(audit.who(person.id), audit.who(person.id), "identification.succeeded", channel)
         if used.rowcount == 1:
             return person.id
+    elif right_person and spent_ok:
+        refusal = _code_spent(person, spent)
+        with transaction():
+            _give_back(nir_key, client_key, reset_nir=False)
+            audit.append(audit.who(person.id), audit.who(person.id), "identification.code_spent", channel,
+                         reason=str(refusal.reason))
+        raise refusal
     with transaction():
         audit.append("anonymous", audit.who(person.id) if person else None, "identification.failed", channel)
     raise IdentificationFailed()

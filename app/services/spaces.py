@@ -5,7 +5,7 @@ from datetime import date, timedelta
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
-from .. import audit, clock, messages, outbox
+from .. import audit, clock, messages, outbox, zones
 from ..domain import health_space as hs
 from ..domain import mandates as mandate_rules
 from ..domain.emergency import EmergencySettings, Setting
@@ -69,7 +69,7 @@ def view(actor: Actor, subject_id: int) -> SpaceView:
     written by the jobs, or by the next action, in act_once)."""
     authorize(actor, subject_id, "view")
     space = _space(subject_id)
-    today = clock.today()
+    today = clock.today(zones.zone_of(space.person))  # the holder's deadlines end at midnight where they live
     state = hs.State.ACTIVE if hs.due_for_creation(space.state, space.letter_sent_on, today, rules()) \
         else space.state
     p = space.person
@@ -140,7 +140,7 @@ def act_once(actor: Actor, subject_id: int, action: str, idempotency_key: str | 
             space = db.session.get(HealthSpace, subject_id, with_for_update=True)
             if space is None:
                 raise NotFound()
-            today = clock.today()
+            today = clock.today(zones.zone_of(space.person))
             _settle(space, today)
             details = change(space, today) or {}
             record = _receipt(actor, subject_id, action, idempotency_key, **details)
@@ -232,6 +232,12 @@ def activity(actor: Actor, subject_id: int, limit: int = 100) -> list[ActionReco
 
 # --- scheduled jobs ---------------------------------------------------------------------
 
+def _their_day(person_id: int, as_of: date) -> date:
+    """Run today, a job applies each person's own today: a window or a code that ends on 12 March ends at
+    midnight where they live (in Guadeloupe, six hours after Paris). An explicit `as_of` is taken as it is."""
+    return clock.today(zones.zone_of_id(person_id)) if as_of == clock.today() else as_of
+
+
 def run_jobs(as_of: date) -> dict[str, int]:
     """Everything that falls due by `as_of`; each item in its own transaction, safe to run twice."""
     counts = {"created": 0, "purged": 0, "codes_voided": 0, "sessions_ended": 0, "reminders": 0}
@@ -259,8 +265,9 @@ def run_jobs(as_of: date) -> dict[str, int]:
     for person_id in due:
         with transaction():
             space = db.session.get(HealthSpace, person_id, with_for_update=True)
-            if hs.due_for_creation(space.state, space.letter_sent_on, as_of, r):
-                _settle(space, as_of)
+            day = _their_day(person_id, as_of)
+            if hs.due_for_creation(space.state, space.letter_sent_on, day, r):
+                _settle(space, day)
                 counts["created"] += 1
     closed = db.session.scalars(db.select(HealthSpace.person_id).where(HealthSpace.state == hs.State.CLOSED)).all()
     for person_id in closed:
@@ -279,6 +286,8 @@ def run_jobs(as_of: date) -> dict[str, int]:
         for code in db.session.scalars(db.select(ProvisionalCode).where(
                 ProvisionalCode.expires_on < as_of, ProvisionalCode.used_at.is_(None),
                 ProvisionalCode.voided_at.is_(None))):
+            if code.expires_on >= _their_day(code.person_id, as_of):
+                continue
             code.voided_at = clock.now()
             counts["codes_voided"] += 1
         idle_before = clock.now() - timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])
@@ -296,3 +305,35 @@ def run_jobs(as_of: date) -> dict[str, int]:
     counts["mandates_ended"] = end_expired(as_of)
     counts["sent"] = outbox.send_due(limit=10_000)
     return counts
+
+
+# --- Twilio's opt-out ------------------------------------------------------------------------
+
+def _sms_block(phone: str, blocked: bool) -> list[int]:
+    """Everyone registered with this number: the moment it opted out at Twilio (STOP…), or cleared (START…).
+
+    One conditional UPDATE per person, so that two copies of the same opt-out record it, and audit it, once."""
+    from .crypto import lookup
+    ids = db.session.scalars(db.select(Person.id).where(Person.phone_lookup == lookup("phone", phone))).all()
+    changed = []
+    with transaction():
+        for person_id in ids:
+            done = db.session.execute(db.update(Person).where(
+                Person.id == person_id, Person.sms_blocked_at.is_(None) if blocked else
+                Person.sms_blocked_at.is_not(None)).values(sms_blocked_at=clock.now() if blocked else None))
+            if done.rowcount == 1:
+                audit.append(audit.who(person_id), audit.who(person_id),
+                             "sms.opted_out" if blocked else "sms.opted_in", "sms")
+                changed.append(person_id)
+    return changed
+
+
+def record_sms_opt_out(phone: str) -> list[int]:
+    """The number sent one of Twilio's opt-out words: Twilio now refuses every SMS to it, so Relais writes to
+    its people by letter (app/outbox.py) until it sends START."""
+    return _sms_block(phone, True)
+
+
+def record_sms_opt_in(phone: str) -> list[int]:
+    """START, UNSTOP or YES: Twilio delivers to the number again, and so SMS are sent again."""
+    return _sms_block(phone, False)

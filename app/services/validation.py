@@ -5,7 +5,7 @@ from datetime import date, datetime, timedelta, timezone
 import phonenumbers
 from flask import current_app
 
-from .. import clock
+from .. import clock, zones
 from ..domain import identifiers
 from ..domain.emergency import Mode
 from ..domain.errors import InvalidIdentifier
@@ -117,10 +117,13 @@ def enrolment_from_row(row: dict, today: date) -> Enrolment:
     language = get("language").lower() or "fr"
     if language not in ("fr", "en"):
         errors["language"] = "must be fr or en"
+    postal_code = get("postal_code").replace(" ", "") or None  # optional column: older batches have none
+    if postal_code and not zones.valid_postal_code(postal_code):
+        errors["postal_code"] = "must have 5 digits"
     if errors:
         raise RowErrors(errors)
     return Enrolment(nir=nir, vitale_serial=serial, family_name=family, given_name=given, birth_date=birth,
-                     phone=phone, email=email, language=language, letter_sent_on=sent)
+                     phone=phone, email=email, language=language, letter_sent_on=sent, postal_code=postal_code)
 
 
 def _timestamp(value) -> datetime:

@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, StringField
 from wtforms.validators import InputRequired, Regexp, ValidationError
 
-from .. import clock
+from .. import clock, dates
 from ..domain import identifiers
 from ..domain.errors import InvalidIdentifier
 
@@ -28,6 +28,7 @@ MESSAGES = {
     "birth_date_missing": _l("Enter your date of birth."),
     "birth_date_format": _l("Enter your date of birth as day, month and year, for example 25/03/1948."),
     "birth_date_range": _l("Your date of birth must be in the past."),
+    "date_impossible": _l("This date does not exist. Check the day and the month."),
     "code_missing": _l("Enter the code from your letter."),
     "code_format": _l("The code from your letter has 12 letters and digits."),
     "sms_code_missing": _l("Enter the code received by SMS."),
@@ -46,6 +47,16 @@ HELPER_MESSAGES = {
     "birth_date_format": _l("Enter the date of birth as day, month and year, for example 25/03/1948."),
     "birth_date_range": _l("The date of birth must be in the past."),
 }
+
+
+def _birth_date(value: str):
+    """A date of birth; a date written right that no calendar has (31/02/1940) is named as such."""
+    try:
+        return identifiers.parse_birth_date(value, clock.today())
+    except InvalidIdentifier as exc:
+        if exc.code == "birth_date_format" and dates.impossible(value):
+            raise InvalidIdentifier("date_impossible") from None
+        raise
 
 
 class _Normalized:
@@ -70,7 +81,7 @@ class NewCodeForm(FlaskForm):
     vitale_serial = StringField(_l("Serial number of your Vitale card"),
                                 validators=[_Normalized(identifiers.normalize_vitale_serial)])
     birth_date = StringField(_l("Date of birth"),
-                             validators=[_Normalized(lambda v: identifiers.parse_birth_date(v, clock.today()))])
+                             validators=[_Normalized(_birth_date)])
 
     def validate(self, extra_validators=None):
         ok = super().validate(extra_validators)
@@ -133,8 +144,7 @@ class HelperForm(ConfirmForm):
 
     nir = StringField(_l("Your helper's social security number"),
                       validators=[_Normalized(identifiers.normalize_nir, HELPER_MESSAGES)])
-    birth_date = StringField(_l("Your helper's date of birth"), validators=[
-        _Normalized(lambda v: identifiers.parse_birth_date(v, clock.today()), HELPER_MESSAGES)])
+    birth_date = StringField(_l("Your helper's date of birth"), validators=[_Normalized(_birth_date, HELPER_MESSAGES)])
     months = RadioField(_l("For how long?"),
                         choices=[("3", _l("3 months")), ("6", _l("6 months")), ("12", _l("1 year (the longest)"))],
                         validators=[InputRequired(message=_l("Choose for how long."))])

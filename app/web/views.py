@@ -1,15 +1,18 @@
 """Views of the portal: each one reads a form, calls one service, and renders what a person needs next."""
+import re
 from datetime import date
 from functools import wraps
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
-from flask_babel import format_datetime, get_locale
+from flask_babel import format_datetime, get_locale, pgettext
 from flask_babel import gettext as _
+from markupsafe import Markup
 
-from .. import clock, reasons
+from .. import clock, dates, reasons
 from ..domain import identifiers
 from ..domain.emergency import Setting
 from ..domain.errors import (
+    CodeSpent,
     HelperRefused,
     IdentificationFailed,
     IdentificationLocked,
@@ -27,6 +30,16 @@ from .forms import ActingForForm, CloseForm, ConfirmForm, HelperForm, IdentifyFo
 
 bp = Blueprint("web", __name__)
 NEXT_STEPS = {"space", "oppose", "close", "reopen", "history", "emergency", "helpers_page"}
+_SHORT_NUMBER = re.compile(r"(?<!\d)34 22(?!\d)")
+
+
+@bp.app_template_filter("nb")
+def keep_together(text):
+    """The 34 22 never broken across two lines: a no-break space between its two pairs (references untouched)."""
+    if text is None:
+        return text
+    joined = _SHORT_NUMBER.sub("34\u00a022", str(text))
+    return Markup(joined) if isinstance(text, Markup) else joined
 
 
 # --- signing in and out -------------------------------------------------------------------
@@ -50,12 +63,25 @@ def signed_in(view):
             session["subject"] = g.subject_id = person_id
             flash(_("Your mandate for this person is not current any more. You are acting for yourself."))
         g.acting_for = None if g.subject_id == person_id else spaces.view(g.actor, g.subject_id)
+        g.sex = _sex_for_words(session.get("sex")) if g.acting_for is None else None  # «opposée», «née»
         try:
             return view(*args, **kwargs)
         except NotAuthorized as exc:
             flash(reasons.say(exc.reason, reasons.WEB))
             return redirect(url_for("web.space"))
     return wrapper
+
+
+_FEMININE_PROBE = "You said no to your health space"
+
+
+def _sex_for_words(sex: str | None) -> str | None:
+    """The sex the words agree with: 'f' only once the catalog has the feminine forms (context "said to a
+    woman"), so that a woman never reads an English sentence among French ones meanwhile."""
+    if sex == "f" and get_locale().language != "en" \
+            and pgettext("said to a woman", _FEMININE_PROBE) == _FEMININE_PROBE:
+        return None
+    return sex
 
 
 def _client() -> str:
@@ -66,10 +92,12 @@ def _locked(exc: IdentificationLocked) -> str:
     return reasons.say(exc.reason, reasons.WEB, time=_fmt_until(exc.until))
 
 
-def _welcome(person_id: int, step: str):
-    """A new session at identification: nothing carried over from before."""
+def _welcome(person_id: int, step: str, sex: str | None):
+    """A new session at identification: nothing carried over from before (but the sex the NIR gave)."""
     session.clear()
     session["sid"] = identity.start_session(person_id)
+    if sex:
+        session["sex"] = sex
     if mandates.represented_by(person_id):
         return redirect(url_for("web.acting_for", next=step))
     return redirect(url_for("web." + step))
@@ -90,34 +118,53 @@ def acting_for():
     return render_template("pages/acting_for.html", form=form, step=step)
 
 
+def _step() -> str:
+    return request.args.get("next") if request.args.get("next") in NEXT_STEPS else "space"
+
+
+def _already_signed_in():
+    """A person signed in is never asked to identify again while the session lasts: straight to the step."""
+    if request.method == "GET" and identity.resolve_session(session.get("sid"))[0] is not None:
+        return redirect(url_for("web." + _step()))
+    return None
+
+
 @bp.route("/identify", methods=["GET", "POST"])
 def identify():
+    if (done := _already_signed_in()) is not None:
+        return done
     form = IdentifyForm()
-    step = request.args.get("next") if request.args.get("next") in NEXT_STEPS else "space"
-    failure = None
+    step = _step()
+    failure = spent = None
     if form.validate_on_submit():
         try:
             person_id = identity.identify(form.nir.clean, form.vitale_serial.clean, form.birth_date.clean,
                                           form.code.clean, client=_client(), channel="web")
+        except CodeSpent as exc:  # everything right but the letter's code, used or expired: say so, offer the way
+            failure, spent = reasons.say(exc.reason, reasons.WEB), exc
         except IdentificationFailed:
             failure = _("These details do not match our records. Check the four numbers and try again. "
                         "After several mistakes, you will have to wait before trying again.")
         except IdentificationLocked as exc:
             failure = _locked(exc)
         else:
-            return _welcome(person_id, step)
-    return render_template("pages/identify.html", form=form, failure=failure, step=step)
+            return _welcome(person_id, step, identity.sex_of(form.nir.clean))
+    return render_template("pages/identify.html", form=form, failure=failure, spent=spent, step=step,
+                           sex=_sex_for_words(identity.sex_of(form.nir.clean)) if spent else None,
+                           opposed_day=dates.day(spent.opposed_on) if spent and spent.opposed_on else None)
 
 
 def _fmt_until(moment) -> str:
-    return format_datetime(moment, "d MMMM, HH:mm")
+    return f"{dates.day(moment, year=False)}, {format_datetime(moment, 'HH:mm')}"
 
 
 @bp.route("/identify/sms", methods=["GET", "POST"])
 def identify_sms():
     """Lost letter: the same three numbers, then a code sent by SMS to the registered mobile."""
+    if (done := _already_signed_in()) is not None:
+        return done
     form = NewCodeForm()
-    step = request.args.get("next") if request.args.get("next") in NEXT_STEPS else "space"
+    step = _step()
     failure = None
     if form.validate_on_submit():
         try:
@@ -127,6 +174,7 @@ def identify_sms():
             failure = _locked(exc)
         else:
             session["sms_for"] = lookup("nir", form.nir.clean)  # a keyed hash, never the NIR itself
+            session["sms_sex"] = identity.sex_of(form.nir.clean)
             return redirect(url_for("web.identify_sms_code", next=step))
     return render_template("pages/identify_sms.html", form=form, failure=failure, step=step)
 
@@ -147,7 +195,7 @@ def identify_sms_code():
         except IdentificationLocked as exc:
             failure = _locked(exc)
         else:
-            return _welcome(person_id, step)
+            return _welcome(person_id, step, session.get("sms_sex"))
     return render_template("pages/identify_sms_code.html", form=form, failure=failure, step=step)
 
 
@@ -317,6 +365,8 @@ def _date_arg(name: str) -> tuple[date | None, str | None]:
     try:
         return identifiers.parse_birth_date(raw, date(9999, 12, 31)), None
     except InvalidIdentifier:
+        if dates.impossible(raw):
+            return None, _("This date does not exist. Check the day and the month.")
         return None, _("Enter a date as day, month and year, for example 01/11/2026.")
 
 

@@ -186,3 +186,40 @@ def test_french_numbers_national_or_e164(app, tmp_path, national, e164):
     assert result.exit_code == 0, result.stderr
     with app.app_context():
         assert identity.find_person_by_nir("240037511200567").phone == e164
+
+
+# --- the optional postal_code column (after letter_sent_on): where the person lives, so their time zone ---
+
+def _zones(app) -> dict[str, tuple]:
+    with app.app_context():
+        return {p.given_name: (p.postal_code, p.time_zone) for p in db.session.scalars(db.select(Person))}
+
+
+def test_the_postal_code_gives_the_time_zone_and_old_batches_stay_valid(app, tmp_path):
+    header = HEADER + ",postal_code"
+    result, written = enrol_file(app, tmp_path, JEANNE + ",97400", SOPHIE + ",97 200", PAUL + ",75011",
+                                 "213057505601783,80999888777,Hoarau,Marie,1960-05-01,+262692123456,,fr,"
+                                 f"{SENT},", header=header)
+    assert result.exit_code == 0, result.output
+    assert "4 imported, 0 rejected" in result.output
+    assert _zones(app) == {"Jeanne": ("97400", "Indian/Reunion"),        # a Paris mobile, living in La Réunion
+                           "Sophie": ("97200", "America/Martinique"),
+                           "Paul": ("75011", "Europe/Paris"),
+                           "Marie": (None, "Indian/Reunion")}             # no postal code: the mobile's prefix
+
+
+def test_a_batch_without_the_column_is_read_as_before(app, tmp_path):
+    result, _ = enrol_file(app, tmp_path, JEANNE, PAUL)
+    assert result.exit_code == 0, result.output
+    assert _zones(app) == {"Jeanne": (None, "Europe/Paris"), "Paul": (None, None)}  # None: Paris, by default
+
+
+@pytest.mark.parametrize("postal_code", ["9740", "974000", "97A00", "٩٧٤٠٠"])
+def test_a_bad_postal_code_is_a_row_error(app, tmp_path, postal_code):
+    result, written = enrol_file(app, tmp_path, PAUL + "," + postal_code, JEANNE + ",97400",
+                                 header=HEADER + ",postal_code")
+    assert result.exit_code == 1
+    assert "line 2: postal_code: must have 5 digits" in result.output
+    assert "1 imported, 1 rejected" in result.output
+    assert [row[0] for row in written[1:]] == ["240037511200567"]
+    assert _zones(app) == {"Jeanne": ("97400", "Indian/Reunion")}

@@ -14,7 +14,7 @@ from app.outbox import text_of
 from ivr import prompts as script
 from tests.conftest import User
 
-from .conftest import call_state, count, gettext_in, outbox, said, step
+from .conftest import call_state, count, gettext_in, outbox, said, spoken_reference, step
 
 CORSICA = "274112A00401768"
 
@@ -116,6 +116,8 @@ def test_an_impossible_birth_date_is_asked_again_with_an_example(app, en, fr, en
     c = (en if language == "en" else fr)().press("1").press(holder.nir + "#").press(holder.vitale_serial + "#")
     c.press("31021950#")
     assert step(app, c) == "birth"
+    assert c.last[0] == gettext_in(app, language, "This date does not exist. Check the day and the month.")
+    c.press("31131950#")  # no 13th month: a date not typed right, with the example
     assert c.last[0] == gettext_in(app, language, "This date is not right. For the 25th of March 1948, "
                                                   "type 2 5 0 3 1 9 4 8.")
 
@@ -295,3 +297,56 @@ def test_without_the_letter_nor_a_mobile_a_new_code_comes_by_post_and_is_never_s
     assert code not in said_ and code.replace("-", "") not in said_
     assert keypad_form(code.replace("-", "")) not in said_.replace(" ", "")
     assert format_code(holder.code) not in whole  # a new code, the old one is void
+
+
+# --- a used or expired letter code is named, and the code by SMS offered -----------------------------------
+
+SPENT_OFFER = "Type 1, then hash, and we send you a code by SMS, or a new code by post."
+
+
+def test_a_used_code_is_named_and_the_sms_code_offered_at_the_code_step(app, en, enrol):
+    holder = enrol(days_ago=10)
+    type_details(en().press("1"), holder)  # the first call uses the letter's code
+    c = type_details(en().press("1"), holder)
+    assert c.last[:2] == ["Your provisional code has already been used.", SPENT_OFFER]
+    assert step(app, c) == "code" and "person_id" not in call_state(app, c).data
+    c.press("1#")  # the code by SMS, without typing the three numbers again
+    assert step(app, c) == "sms_code"
+    [sms] = outbox(app, person_id=holder.person_id, channel="sms")
+    with app.app_context():
+        code = re.search(r"\b(\d{6})\b", text_of(sms)).group(1)
+    c.press(code + "#")
+    assert call_state(app, c).data["person_id"] == holder.person_id
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_an_expired_letter_code_is_named(app, en, fr, enrol, language):
+    holder = enrol(days_ago=60, renew=False)
+    c = type_details((en if language == "en" else fr)().press("1"), holder)
+    assert c.last[0] == gettext_in(app, language, "Your provisional code has expired.")
+    assert step(app, c) == "code"
+
+
+def test_a_spent_code_on_the_phone_does_not_count_towards_the_lockout(app, en, enrol):
+    holder = enrol(days_ago=60, renew=False)
+    c = en().press("1")
+    type_details(c, holder)
+    for _ in range(11):
+        c.press(keypad_form(holder.code) + "#")
+        assert c.last[0] == "Your provisional code has expired."
+    with app.app_context():
+        from app.models import db
+        assert all(row.failures == 0 for row in db.session.scalars(db.select(Throttle)))
+
+
+def test_a_caller_who_said_no_hears_it_is_recorded_with_its_day_and_reference(app, en, enrol):
+    clock.freeze(datetime(2026, 12, 1, 9, 0))
+    holder = enrol(days_ago=10)
+    first = type_details(en().press("1"), holder).press("1")  # say no, confirmed
+    reference = spoken_reference(first)
+    c = type_details(en().press("1"), holder)
+    spoken = " ".join(reference[i:i + 3] for i in (0, 3, 6))
+    assert c.last[:2] == ["Your provisional code has already been used.",
+                          "You said no on 1 December 2026. It is recorded, reference "
+                          f"{', '.join(' '.join(g) for g in spoken.split())}."]
+    assert step(app, c) == "menu" and "nir" not in call_state(app, c).data

@@ -16,7 +16,7 @@ from twilio.request_validator import RequestValidator
 
 from app.models import OutboxMessage, db
 from app.services import commands, one_time
-from ivr.sms import WORDS
+from ivr.sms import WORDS, twilio_word
 from ivr.speech import fold
 from tests.conftest import Caller
 
@@ -227,18 +227,22 @@ def test_any_sms_gets_twiml_and_changes_nothing_without_a_confirmed_request(app,
     may_change = set()
     if "history" in commands:
         may_change |= {"action_record", "outbox_message"}
-    if commands & {"stop", "start"}:  # a choice of the holder's, with its receipt and audit entry
+    if "alerts" in commands:  # ALERTES NON, ALERTS ON: a choice of the holder's, with its receipt and audit entry
         may_change |= {"person", "action_record"}
+    opted = twilio_word(body or "")  # STOP, START…: Twilio's words; the number's opt-out is recorded, no receipt
+    if opted:
+        may_change |= {"person"}
     if confirmed and pending not in ("sign_in", "no_such_purpose"):  # those confirm nothing by SMS
         may_change |= {"action_record", "outbox_message", "health_space", "provisional_code", "blocked_professional",
                        "access_report", "mandate"}
     assert changed <= may_change, f"SMS {body!r}:\n{describe_change(before, after)}"
     if "person" in changed:
         [(old, new)] = [(a, b) for a, b in zip(before["person"], after["person"]) if a != b]
-        assert [i for i, (x, y) in enumerate(zip(old, new)) if x != y] == [column("person", "notifications_enabled")]
+        allowed = [column("person", "sms_blocked_at")] if opted else [column("person", "notifications_enabled")]
+        assert [i for i, (x, y) in enumerate(zip(old, new)) if x != y] == allowed
     records = len(after["action_record"]) - len(before["action_record"])
     assert records in (0, 1)
-    if changed - {"action_record"}:
+    if changed - {"action_record"} - ({"person"} if opted else set()):
         assert records == 1, f"a change without its receipt:\n{describe_change(before, after)}"
 
 

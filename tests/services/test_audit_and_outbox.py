@@ -188,3 +188,17 @@ def test_a_message_left_sending_by_a_dead_worker_is_taken_again_after_its_lease(
     caplog.set_level(logging.INFO, logger="relais.outbox")
     assert outbox.send_due() == 1  # nothing lost
     assert db.session.get(OutboxMessage, msg.id).status == "logged" and caplog.text.count("outbox sms") == 1
+
+
+def test_an_sms_queued_before_the_number_opted_out_goes_by_letter_instead(ctx, enrol, caplog):
+    h = enrol(days_ago=50)
+    spaces.set_emergency_access(Actor(h.person_id, "web"), h.person_id, "samu", False)  # an SMS receipt, queued
+    assert spaces.record_sms_opt_out(h.phone) == [h.person_id]
+    assert spaces.record_sms_opt_out(h.phone) == []  # once
+    assert outbox.send_due() == 0
+    sms, letter = db.session.scalars(db.select(OutboxMessage).order_by(OutboxMessage.id)).all()
+    assert (sms.status, sms.last_error, letter.channel, letter.reference) == ("failed", "sms_blocked", "letter",
+                                                                              sms.reference)
+    assert outbox.send_due() == 0 and db.session.scalar(db.select(db.func.count(OutboxMessage.id))) == 2
+    assert "+33612345678" not in caplog.text and [e.action for e in entries()][-1] == "outbox.letter_instead"
+    assert [m.reference for m, letters in outbox.failed() if letters == [letter]] == [sms.reference]

@@ -5,9 +5,10 @@ import pytest
 from stdnum.fr.nir import calc_check_digits
 
 from app import clock
-from app.domain.errors import IdentificationFailed, IdentificationLocked
+from app.domain.errors import CodeSpent, IdentificationFailed, IdentificationLocked
 from app.domain.identifiers import keypad_form
-from app.models import AuditEntry, ProvisionalCode, db
+from app.domain.reasons import Reason
+from app.models import AuditEntry, ProvisionalCode, Throttle, db
 from app.services import identity
 
 NOW = datetime(2026, 11, 24, 9, 0)          # 10:00 in Paris
@@ -42,8 +43,8 @@ def test_right_details_return_the_person_and_use_the_code(ctx, enrol):
     assert identify(h) == h.person_id
     code = db.session.scalar(db.select(ProvisionalCode).where(ProvisionalCode.person_id == h.person_id))
     assert code.used_at == NOW
-    with pytest.raises(IdentificationFailed):
-        identify(h)  # single use
+    with pytest.raises(CodeSpent):
+        identify(h)  # single use: a second time, it is said to be used
 
 
 def test_two_people_each_with_their_own_code(ctx, enrol):
@@ -77,7 +78,9 @@ def test_an_expired_code_fails_and_the_last_valid_day_works(ctx, enrol, app):
     clock.freeze(datetime.combine(expires_on, NOW.time()))
     assert identify(on_time) == on_time.person_id
     clock.freeze(datetime.combine(expires_on + timedelta(days=1), NOW.time()))
-    fail(late, code=late.code)
+    with pytest.raises(CodeSpent) as exc:
+        identify(late)
+    assert exc.value.reason == Reason.CODE_EXPIRED
 
 
 def test_keypad_form_only_with_keypad_true(ctx, enrol):
@@ -222,3 +225,109 @@ def test_attempts_are_audited_without_any_identifier_in_clear(ctx, enrol):
         text = " ".join(str(x) for x in (e.actor, e.subject, e.action, e.channel, e.details))
         for secret in secrets:
             assert secret not in text, (secret, e.action)
+
+
+# --- a right person with a used or expired letter code is told so ----------------------------------
+
+def spent(h, **overrides):
+    with pytest.raises(CodeSpent) as exc:
+        identify(h, **overrides)
+    return exc.value
+
+
+def nir_failures(h) -> int:
+    row = db.session.get(Throttle, identity._keys(h.nir, "client-1")[0])
+    return row.failures if row else 0
+
+
+def test_a_used_code_is_named_and_the_sms_sign_in_and_a_new_code_are_offered(ctx, enrol):
+    h = enrol()
+    assert identify(h) == h.person_id
+    refusal = spent(h)
+    assert refusal.reason == Reason.CODE_USED
+    assert refusal.has_mobile and refusal.may_renew and refusal.opposed_on is None
+    assert spent(h, code=keypad_form(h.code), keypad=True).reason == Reason.CODE_USED
+
+
+def test_an_expired_letter_code_is_named(ctx, enrol, app):
+    h = enrol(days_ago=app.config["PROVISIONAL_CODE_VALID_DAYS"] + 1, renew=False, phone=None)
+    refusal = spent(h)
+    assert refusal.reason == Reason.CODE_EXPIRED
+    assert not refusal.has_mobile and refusal.may_renew
+
+
+def test_a_spent_code_does_not_count_towards_the_lockout(ctx, enrol, app):
+    h = enrol()
+    identify(h)
+    for i in range(app.config["LOCK_AFTER_FAILURES"] + 2):
+        at(timedelta(seconds=i))
+        spent(h)
+    assert nir_failures(h) == 0
+    # Neither does it hold the person's next, right, way in: a new code works at once.
+    code = identity._issue_code(identity.person(h.person_id), clock.today())
+    db.session.commit()
+    assert identify(h, code=code) == h.person_id
+
+
+def test_a_spent_code_is_no_oracle_any_other_code_fails_and_counts(ctx, enrol):
+    h = enrol()
+    identify(h)
+    failures = [fail(h, code="K7XM2RC9F4HA"),                          # right person, a code never theirs
+                fail(h, vitale_serial="80999999999"),                   # the spent code, a wrong serial
+                fail(h, birth_date=date(1950, 3, 26)),                  # the spent code, a wrong date
+                fail(h, nir=UNKNOWN_NIR)]                               # the spent code, nobody's NIR
+    assert {type(f) for f in failures} == {IdentificationFailed}
+    assert nir_failures(h) == 3
+
+
+def test_a_code_replaced_while_valid_is_a_plain_failure(ctx, enrol):
+    """Voided by a newer code before it served or expired: the newer code is the one in hand."""
+    h = enrol()
+    identity._issue_code(identity.person(h.person_id), clock.today())
+    db.session.commit()
+    fail(h, code=h.code)
+
+
+def test_a_person_who_said_no_is_told_the_day_and_reference(ctx, enrol):
+    from app.services import Actor, commands
+    h = enrol()
+    identify(h)
+    receipt = commands.dispatch(commands.Oppose(), Actor(h.person_id, "web"), h.person_id, "k-oppose")
+    refusal = spent(h)
+    assert refusal.opposed_on == NOW and refusal.opposed_reference == receipt.reference
+    assert not refusal.may_renew  # nothing more to do: no new code is sent for a space that will not exist
+
+
+def test_the_same_argon2_work_whatever_matches(ctx, enrol, monkeypatch):
+    h, other = enrol(), enrol()
+    identify(other)
+    calls = []
+    real = identity.verify_secret
+    monkeypatch.setattr(identity, "verify_secret", lambda stored, given: calls.append(1) or real(stored, given))
+    work = []
+    for attempt in (lambda: identify(h),                                         # right
+                    lambda: spent(other),                                        # right but spent
+                    lambda: fail(other, code="K7XM2RC9F4HA"),                    # right person, wrong code
+                    lambda: fail(h, code="K7XM2RC9F4HA"),                        # wrong code, valid one held
+                    lambda: fail(h, nir=UNKNOWN_NIR)):                           # nobody
+        calls.clear()
+        attempt()
+        work.append(len(calls))
+    assert work == [3] * 5
+
+
+def test_a_spent_code_is_audited_without_any_identifier_in_clear(ctx, enrol):
+    h = enrol()
+    identify(h)
+    spent(h)
+    entry = db.session.scalars(db.select(AuditEntry).order_by(AuditEntry.id.desc())).first()
+    assert (entry.action, entry.subject) == ("identification.code_spent", f"person:{h.person_id}")
+    assert "code_used" in entry.details
+    text = " ".join(str(x) for x in (entry.actor, entry.subject, entry.details))
+    assert h.code not in text and h.nir not in text
+
+
+def test_the_sex_comes_from_the_nir_first_digit():
+    assert identity.sex_of("240037511200567") == "f"
+    assert identity.sex_of("189071305512376") == "m"
+    assert identity.sex_of("") is None and identity.sex_of(None) is None

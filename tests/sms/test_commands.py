@@ -23,11 +23,20 @@ def fits(text):
     return text
 
 
-def test_help_in_both_languages_and_any_case(texter, enrol):
+def help_in(app, language):
+    from flask_babel import force_locale
+
+    from ivr.sms import help_text
+    with app.test_request_context(), force_locale(language):
+        return help_text()
+
+
+def test_help_in_both_languages_and_any_case(app, texter, enrol):
     enrol(phone="+33612345678", language="en")
     enrol(phone="+33698765432", language="fr")
     assert "HISTORY" in fits(texter().send("HeLp"))
-    assert "HISTORIQUE" in fits(texter("+33698765432").send("aide"))
+    assert fits(texter("+33698765432").send("aide")) == help_in(app, "fr")
+    assert fits(texter("+33698765432").send("Menu")) == help_in(app, "fr")
     assert "34 22" in fits(texter().send("what is this"))
     assert "HISTORY" in fits(texter("+33611111111").send("help"))  # unknown number, English word
 
@@ -138,15 +147,15 @@ def test_answer_a_notification_to_block_or_report(app, texter, enrol):
     assert f"{reference[:3]} {reference[3:6]} {reference[6:]}" in done
 
 
-def test_stop_and_start_notifications(app, texter, enrol):
-    holder = enrol(days_ago=60)
+def test_alerts_off_and_on(app, texter, enrol):
+    holder = enrol(days_ago=60, language="en")
     phone = texter()
-    assert "START" in phone.send("STOP")
+    assert "ALERTS ON" in fits(phone.send("ALERTS OFF"))
     with app.app_context():
         access.record_access(access.AccessAttempt(nir=holder.nir, occurred_at=clock.now(), professional_name="Dr A",
                                                   profession="M", organisation="O", mode="normal", section="S"), "api")
         assert db.session.scalar(db.select(db.func.count(OutboxMessage.id))) == 0
-    phone.send("start")
+    assert "again" in phone.send("alerts on")
     with app.app_context():
         access.record_access(access.AccessAttempt(nir=holder.nir, occurred_at=clock.now(), professional_name="Dr B",
                                                   profession="M", organisation="O", mode="normal", section="S"), "api")

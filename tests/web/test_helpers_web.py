@@ -128,7 +128,7 @@ def test_a_shorter_duration_is_kept(app, enrol):
     ({"nir": "1890713055123", "birth_date": "05/05/1975", "months": "6"}, ["nir"], "Add the 2-digit key"),
     ({"nir": "80123456789", "birth_date": "05/05/1975", "months": "6"}, ["nir"], "Vitale card"),
     ({"nir": "189071305512376", "birth_date": "05/05/1975"}, ["months"], "Choose for how long."),  # no duration
-    ({"nir": "189071305512376", "birth_date": "31/02/1975", "months": "6"}, ["birth_date"], "day, month and year"),
+    ({"nir": "189071305512376", "birth_date": "31/02/1975", "months": "6"}, ["birth_date"], "This date does not exist"),
     ({"nir": "189071305512376", "birth_date": "05/05/2999", "months": "6"}, ["birth_date"], "in the past"),
     ({"nir": "189071305512376", "birth_date": "05/05/1975", "months": "24"}, ["months"], ""),  # not a choice
     ({"nir": "1" * 5000, "birth_date": "x" * 5000, "months": "x" * 500}, ["nir", "birth_date", "months"], ""),

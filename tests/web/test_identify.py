@@ -49,7 +49,8 @@ def test_wrong_details_get_one_answer_that_names_no_field(user_en, enrol):
     ("nir", "240037511200599", "2-digit key at the end"),
     ("vitale_serial", "240037511200567", "looks like your social security number"),
     ("vitale_serial", "12ab", "digits only"),
-    ("birth_date", "31/02/1950", "for example 25/03/1948"),
+    ("birth_date", "31/02/1950", "This date does not exist"),
+    ("birth_date", "31/13/1950", "for example 25/03/1948"),
     ("code", "ABC", "12 letters and digits"),
 ])
 def test_common_slips_are_named_next_to_the_field(user_en, enrol, field, value, expected):
@@ -100,7 +101,7 @@ def test_a_code_works_once(app, enrol):
     holder = enrol()
     assert User(app.test_client(), "en").identify(holder).soup.select_one(".state")
     again = User(app.test_client(), "en").identify(holder)
-    assert "do not match" in again.errors[0]
+    assert "has already been used" in again.errors[0]
 
 
 def test_lost_code_is_sent_never_shown(user_en, enrol, app):
