@@ -262,6 +262,10 @@ def fix(part: str):
 
 
 def do_note_mobile(call: Call) -> str:
+    if call.space().sms_blocked and not call.data.get("told_sms_blocked"):
+        call.data["told_sms_blocked"] = True  # once a call, as soon as the caller is identified
+        call.before.append(_("Your number no longer receives our SMS: we write to you by letter. To get our SMS "
+                             "again, send START to Relais."))
     # Where a history asked for goes: the representative's mobile, else the holder's, else the post.
     call.data["has_mobile"] = call.space().has_mobile or \
         (call.for_other and spaces.view(call.actor, call.person_id).has_mobile)

@@ -320,7 +320,7 @@ def send_sign_in_code(nir: str, vitale_serial: str, birth_date: date, *, client:
         return
     with transaction():
         _give_back(nir_key, client_key, reset_nir=False)
-    if not person.mobile:
+    if not person.mobile or person.sms_blocked_at is not None:  # a number that opted out: no SMS sign-in
         if letter_without_mobile and person.space.state not in (State.OPPOSED, State.PURGED):
             _renew_code(person, channel)
         else:

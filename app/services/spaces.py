@@ -32,6 +32,7 @@ class SpaceView:
     emergency: EmergencySettings
     actions: list[str]
     has_mobile: bool
+    sms_blocked: bool = False  # the number opted out at Twilio (STOP…): said on the next visit or call, with START
     restricted: Reason | None = None  # MINOR_ALONE or HELPER_LIMIT: oppose, close and reopen are not for this actor
     refusals: dict = field(default_factory=dict)  # oppose, close, reopen -> why not now (absent: possible)
 
@@ -83,7 +84,8 @@ def view(actor: Actor, subject_id: int) -> SpaceView:
         emergency=EmergencySettings(space.samu_access, space.break_glass_access, space.masked_in_emergency),
         actions=[a for a in hs.available_actions(space.state, space.letter_sent_on, today, rules())
                  if not restricted or a not in RESERVED],
-        has_mobile=bool(p.mobile), restricted=restricted,
+        has_mobile=bool(p.mobile) and p.sms_blocked_at is None, sms_blocked=p.sms_blocked_at is not None,
+        restricted=restricted,
         refusals={a: why for a in sorted(RESERVED)
                   if (why := restricted or hs.refusal(a, space.state, space.letter_sent_on, today, rules()))})
 

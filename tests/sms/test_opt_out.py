@@ -260,3 +260,36 @@ def test_a_wrong_date_changes_nothing(app, texter, enrol):
     code = OTP.search(phone.send("URGENCE NON")).group(1)
     assert "pas juste" in phone.send(f"{code} 31/02/1950")
     assert space(app, holder).samu_access and space(app, holder).break_glass_access
+
+
+# --- said on the next visit and the next call, with START ------------------------------------------------------
+
+def test_after_stop_the_next_visit_and_the_next_call_say_so_and_explain_start(app, texter, enrol, call):
+    from tests.conftest import User
+    holder = enrol(days_ago=60, language="en")
+    texter(holder.phone).send("STOP")
+    page = User(app.test_client(), "en").identify(holder)
+    assert "STOP was sent from it" in page.text and "send START" in page.text
+    with app.app_context():
+        code = identity._issue_code(identity.find_person_by_nir(holder.nir), clock.today())
+        db.session.commit()
+    again = holder.__class__(**{**holder.__dict__, "code": code})
+    an_access(app, holder)
+    c = call(caller=holder.phone).start().press("9").press("3").identify(again)
+    told = [s for s in c.said if s.startswith("Your number no longer receives our SMS")]
+    assert len(told) == 1 and "START" in told[0]
+    assert "To get it by post, press 3." in c.last  # the history by post: no SMS to a blocked number
+    texter(holder.phone).send("START")
+    with app.app_context():
+        code = identity._issue_code(identity.find_person_by_nir(holder.nir), clock.today())
+        db.session.commit()
+    page = User(app.test_client(), "en").identify(holder.__class__(**{**holder.__dict__, "code": code}))
+    assert "STOP was sent from it" not in page.text
+
+
+def test_a_blocked_number_is_not_sent_a_sign_in_code_by_sms(app, texter, enrol):
+    holder = enrol(days_ago=60, language="en")
+    texter(holder.phone).send("STOP")
+    with app.app_context():
+        identity.send_sign_in_code(holder.nir, holder.vitale_serial, holder.birth_date, client="test", channel="web")
+        assert not db.session.scalars(db.select(OutboxMessage).where(OutboxMessage.channel == "sms")).all()
