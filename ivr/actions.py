@@ -289,7 +289,7 @@ def do_tell_too_late(call: Call) -> str:
 
 
 def do_tell_state(call: Call) -> str:
-    call.before.append(state_sentence(call.space().state))
+    call.before.append(state_sentence(call.space().state, None if call.for_other else call.data.get("sex")))
     return "menu"
 
 
@@ -313,6 +313,7 @@ def do_identify(call: Call) -> str:
         _forget_parts(call)
         call.before.append(reasons.say(exc.reason, reasons.VOICE, time=speech.moment(exc.until)))
         return "menu"
+    d["sex"] = identity.sex_of(d["nir"])  # for French agreement («opposée»), kept for the call only
     _forget_parts(call)  # nothing given is kept once it has served
     return "route_goal"
 

@@ -14,7 +14,7 @@ from flask_babel import pgettext
 from app import reasons
 from app.domain.health_space import State
 from app.domain.reasons import Reason
-from app.services import helpers
+from app.services import helpers, identity
 
 from . import heard, speech
 
@@ -145,8 +145,11 @@ def say_helper_birth(call):
 def say_helper_confirm(call):
     """Typed numbers are not read back by default (QUALITY §3): a NIR and a date that match nobody are refused."""
     d = call.data
-    return [_("Your helper, born %(birth)s, will be your trusted helper for one year.",
-              birth=speech.day(date.fromisoformat(d["helper_birth"]))), *yes_no(_("confirm"))]
+    birth = speech.day(date.fromisoformat(d["helper_birth"]))
+    said = pgettext("said of a woman", "Your helper, born %(birth)s, will be your trusted helper for one year.",
+                    birth=birth) if identity.sex_of(d.get("helper_nir")) == "f" else \
+        _("Your helper, born %(birth)s, will be your trusted helper for one year.", birth=birth)
+    return [said, *yes_no(_("confirm"))]
 
 
 def say_helper_pick(call):
@@ -412,9 +415,12 @@ def too_late(space) -> str:
     return reasons.say(Reason.WINDOW_CLOSED, reasons.VOICE, date=speech.day_of_year(space.window_ends_on))
 
 
-def state_sentence(state: str) -> str:
+def state_sentence(state: str, sex: str | None = None) -> str:
+    """The state of the space, said to its holder; «opposée» to a woman (the NIR's first digit, `sex`)."""
+    said_no = pgettext("said to a woman", "You said no: your health space will not be created.") if sex == "f" \
+        else _("You said no: your health space will not be created.")
     return {State.NOTIFIED: _("Your health space is not created yet."),
-            State.OPPOSED: _("You said no: your health space will not be created."),
+            State.OPPOSED: said_no,
             State.ACTIVE: _("Your health space is open."),
             State.CLOSED: _("Your health space is closed."),
             State.PURGED: _("Your health space is closed and its data deleted.")}[state]

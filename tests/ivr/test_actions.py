@@ -206,3 +206,17 @@ def test_closed_on_the_web_then_the_french_phone_offers_to_reopen(app, fr, enrol
     c = fr().press("1").identify(with_new_code(app, holder))
     assert step(app, c) == "reopen"
     assert call_state(app, c).data["goal"] == "change"
+
+
+def test_a_woman_is_told_she_said_no_in_the_feminine(app, fr, enrol):
+    """French agreement from the NIR's first digit (2: a woman), kept for the call only."""
+    holder = enrol(days_ago=10)
+    assert holder.nir.startswith("2")
+    fr().press("1").identify(holder).press("1")
+    again = with_new_code(app, holder)
+    c = fr().press("1").identify(again)
+    assert c.last[0].startswith("Vous vous êtes opposée")
+    c._signed_post("/ivr/status", c.params(CallStatus="completed"))
+    with app.app_context():
+        from app.models import CallState, db
+        assert "sex" not in db.session.get(CallState, c.sid).data  # forgotten with the call
