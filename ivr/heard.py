@@ -671,7 +671,8 @@ def keys_in_groups(keys: str, size: int = 4) -> list[str]:
 
 # --- recognition hints ---------------------------------------------------------------------------------------
 
-# For <Gather hints>: a comma-separated list of words or phrases, and class tokens of the speech provider
+# For the hints attribute of a Twilio Gather (built by ivr/voice.py with twilio.twiml): a comma-separated list
+# of words or phrases, and class tokens of the speech provider
 # (Google's $OOV_CLASS_DIGIT_SEQUENCE, $OOV_CLASS_ALPHANUMERIC_SEQUENCE; which tokens each locale supports is
 # listed in Google Speech-to-Text's class tokens page). Then the radio words of the code's letters.
 _CLASS_TOKENS = ("$OOV_CLASS_DIGIT_SEQUENCE", "$OOV_CLASS_ALPHANUMERIC_SEQUENCE")
