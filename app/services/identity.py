@@ -190,7 +190,7 @@ def _code_spent(person: Person, spent: ProvisionalCode) -> CodeSpent:
         ActionRecord.subject_id == person.id, ActionRecord.action == "space.opposed")
         .order_by(ActionRecord.id.desc()).limit(1)) if opposed else None
     return CodeSpent(Reason.CODE_USED if spent.used_at is not None else Reason.CODE_EXPIRED,
-                     has_mobile=bool(person.mobile),
+                     has_mobile=bool(person.mobile) and person.sms_blocked_at is None,
                      may_renew=space is not None and space.state not in (State.OPPOSED, State.PURGED),
                      opposed_on=(space.opposed_at or (record.created_at if record else None)) if opposed else None,
                      opposed_reference=record.reference if record else None)

@@ -293,3 +293,14 @@ def test_a_blocked_number_is_not_sent_a_sign_in_code_by_sms(app, texter, enrol):
     with app.app_context():
         identity.send_sign_in_code(holder.nir, holder.vitale_serial, holder.birth_date, client="test", channel="web")
         assert not db.session.scalars(db.select(OutboxMessage).where(OutboxMessage.channel == "sms")).all()
+
+
+def test_a_spent_code_does_not_offer_the_sms_sign_in_to_a_blocked_number(app, texter, enrol):
+    """Found in w3m: after STOP, the page for a used code still offered «M'envoyer un code par SMS»."""
+    from tests.conftest import User
+    holder = enrol(days_ago=60, language="en")
+    User(app.test_client(), "en").identify(holder)  # the code is used
+    texter(holder.phone).send("STOP")
+    page = User(app.test_client(), "en").identify(holder)
+    assert "already been used" in page.text
+    assert "Send me a code by SMS" not in page.text and "Send me a new code" in page.text
