@@ -72,12 +72,25 @@ def fit(render) -> str:
     return text[:160]
 
 
-def access_notice(person, event, reference: str) -> str:
-    """Who and when, never which document; an emergency says so and gives the reason."""
+def access_notice(person, event, reference: str, discreet: bool | None = None) -> str:
+    """Who and when, never which document; an emergency says so and gives the reason.
+
+    Discreet (the person's choice, or `discreet`): when only, naming no professional or organisation — on a
+    shared family phone «Dr X (psychiatre)» says more than a person may want; DETAIL gives the rest."""
+    discreet = person.discreet_notices if discreet is None else discreet
     with force_locale(person.language):
         when = zones.fmt_datetime(event.occurred_at, "dd/MM HH:mm", zones.zone_of(person))
         ref = format_reference(reference)
         granted = event.decision == "granted"
+        if discreet:
+            by_sms = bool(person.mobile) and person.sms_blocked_at is None
+            what = _("Relais: an access to your health space was refused on %(when)s, as you chose.", when=when) \
+                if not granted else _("Relais: an access to your health space on %(when)s.", when=when) \
+                if event.mode == "normal" else _("Relais: an EMERGENCY access to your health space on %(when)s.",
+                                                 when=when)
+            how = _("Reply DETAIL to know who.") if by_sms else \
+                _("To know who, see your history on the website or call 34 22.")
+            return " ".join((what, how, _("Ref %(ref)s", ref=ref)))
         if event.mode == "normal":
             if granted:
                 return fit(lambda f: _("Relais: %(name)s (%(profession)s) opened your health space on %(when)s. "

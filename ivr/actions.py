@@ -423,6 +423,17 @@ def do_change(setting: str):
     return action
 
 
+def do_notices(mode: str):
+    """The message at each access: naming who, naming nobody, or none; the choice already made is said so."""
+    def action(call: Call) -> str:
+        if call.space().notices == mode:
+            call.before.append(_("This is already your choice."))
+            return "notices"
+        return _act(call, commands.SetNotifications(on=mode != "off",
+                                                    discreet=None if mode == "off" else mode == "discreet"))
+    return action
+
+
 def do_history_more(call: Call) -> str:
     page, offset = call.batch()
     if page.page < page.pages:
@@ -523,6 +534,8 @@ ACTIONS: dict[str, Callable[[Call], str]] = {
     "switch_language": do_switch_language,
     "goal_change": _goal("change"), "goal_history": _goal("history"),
     "goal_emergency": _goal("emergency"), "goal_for_other": _goal("for_other"), "goal_helpers": _goal("helpers"),
+    "goal_notices": _goal("notices"),
+    "notices_full": do_notices("full"), "notices_discreet": do_notices("discreet"), "notices_off": do_notices("off"),
     "ask_identity": do_ask_identity, "ask_own_identity": do_ask_own_identity, "note_mobile": do_note_mobile,
     "start_history": do_start_history, "refuse": do_refuse, "tell_too_late": do_tell_too_late,
     "tell_state": do_tell_state,

@@ -7,7 +7,8 @@ from flask import current_app
 from app import clock
 from app.domain.reasons import Reason
 
-GOALS = ("change", "for_other", "helpers", "history", "emergency")  # what a menu key sets call.data["goal"] to
+# what a menu key sets call.data["goal"] to
+GOALS = ("change", "for_other", "helpers", "history", "emergency", "notices")
 
 # operand -> how a switch step reads it from the call; None is «no response»: nothing to look at.
 OPERANDS = {

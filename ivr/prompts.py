@@ -109,7 +109,8 @@ def menu_words():
 
 def say_help_menu(call):
     return [press(_("talk to an adviser"), "0"), press(_("check a message from Relais"), "1"),
-            press(_("name or remove a trusted helper"), "2"), back()]
+            press(_("name or remove a trusted helper"), "2"), press(_("set your alerts"), "3"),
+            back()]
 
 
 def say_for_nir(call):
@@ -331,6 +332,18 @@ def say_emergency(call):
     if e.masked_applies:
         keys.append(press(_("keep hidden documents hidden") if e.masked else _("show hidden documents"), "3"))
     return [*said, *keys, back()]
+
+
+def say_notices(call):
+    """The message at each access now, then the two other choices; the keys stay the same whatever is chosen."""
+    now = call.space().notices
+    said = {"full": _("At each access, a message says who looked."),
+            "discreet": _("At each access, a message gives the day and time, and names nobody."),
+            "off": _("You get no message at each access.")}[now]
+    offers = [(key, text) for key, mode, text in (("1", "full", _("name who looked")),
+                                                  ("2", "discreet", _("name nobody")),
+                                                  ("3", "off", _("get no message"))) if mode != now]
+    return [said, *(press(text, key) for key, text in offers), back()]
 
 
 def say_emergency_confirm(call):

@@ -60,6 +60,15 @@ PHRASES = {
                       "masques, masque, documents masques, documents caches, caches"),
     "alerts": Phrases(lambda: _("alerts, alert, notices, notifications"),
                       "alertes, alerte, notifications, avis, messages a chaque acces"),
+    # one command each, longer than «alertes» alone: the style of the message at each access
+    "alerts_discreet": Phrases(lambda: _("discreet alerts, alerts discreet, discreet, alerts without names"),
+                               "alertes discretes, alertes discrete, alerte discrete, discret, discrete, discretes, "
+                               "alertes sans nom, alertes anonymes"),
+    "alerts_full": Phrases(lambda: _("full alerts, alerts full, alerts with names, detailed alerts"),
+                           "alertes completes, alertes complete, alertes detaillees, alertes avec nom, "
+                           "alertes avec noms"),
+    "detail": Phrases(lambda: _("detail, details, who, who is it, who was it"),
+                      "detail, details, qui, qui est ce, c est qui, qui c est, qui etait ce"),
     "oppose": Phrases(lambda: _("object, i object, oppose, say no, refuse"),
                       "opposer, opposition, oppose, m oppose, refuser, je refuse, dire non"),
     "close": Phrases(lambda: _("close, close my space, close my record"),
@@ -367,13 +376,28 @@ def command_for(person: Person, subject: Person, phone: str, text: str, sid: str
                      "To change, send e.g. EMERGENCY OFF, SAMU OFF or BREAKGLASS ON.", **values)
         if command == "helpers":
             return helpers_text(actor, subject)
+        if command == "detail":
+            return detail_text(actor, subject, args) if not other else \
+                _("Relais: DETAIL is for the messages sent to you. For this person, send FOR, the name, HISTORY.")
+        if command in ("alerts_discreet", "alerts_full"):
+            if other:
+                return _("Relais: ALERTS ON and ALERTS OFF are for your own messages only. Nothing was changed.")
+            discreet = (command == "alerts_discreet") != (_switch(args, vocabulary) is False)  # «… NON»: the other
+            commands.dispatch(commands.SetNotifications(on=True, discreet=discreet), actor, person.id, f"sms:{sid}")
+            return _("Relais: your messages at each access will no longer say who. Reply DETAIL to one to know who. "
+                     "To see names again: ALERTS FULL.") if discreet else \
+                _("Relais: your messages at each access will say who again. For messages naming nobody: "
+                  "ALERTS DISCREET.")
         if setting == "alerts":
             if other:
                 return _("Relais: ALERTS ON and ALERTS OFF are for your own messages only. Nothing was changed.")
             if on is None:
-                return _("Relais: send ALERTS OFF to get no message at each access, ALERTS ON to get them again. "
-                         "Nothing was changed.")
+                return _("Relais: send ALERTS OFF for no message at each access, ALERTS ON to get them again, "
+                         "ALERTS DISCREET for messages naming nobody. Nothing was changed.")
             commands.dispatch(commands.SetNotifications(on=on), actor, person.id, f"sms:{sid}")
+            if on and person.discreet_notices:
+                return _("Relais: you will get a message at each access again, naming nobody. Reply DETAIL to one "
+                         "to know who.")
             return _("Relais: you will get a message at each access again.") if on else \
                 _("Relais: you will no longer get a message at each access. To get them again, send ALERTS ON.")
         if setting in STATE_CHANGES:
@@ -381,6 +405,16 @@ def command_for(person: Person, subject: Person, phone: str, text: str, sid: str
     except NotAuthorized as exc:
         return reasons.say(exc.reason, reasons.SMS)
     return help_text()
+
+
+def detail_text(actor: Actor, subject: Person, args: list[str]) -> str:
+    """DETAIL: who made the access a notice told of (the quoted reference's, else the last), in full."""
+    quoted = "".join(a for a in args if a.isdigit())
+    found = access.notice_detail(actor, subject.id, quoted if len(quoted) == 9 else None)
+    if found is None:
+        return _("Relais: we found no access to tell you about. To hear your history, call 34 22.")
+    event, reference = found
+    return messages.access_notice(subject, event, reference, discreet=False)
 
 
 def _short(person: Person) -> str:

@@ -111,8 +111,8 @@ class SampleSpace(SimpleNamespace):
 def sample_space(**overrides) -> SampleSpace:
     values = dict(state=State.ACTIVE, window_ends_on=date(2026, 11, 12), deletion_due_on=date(2027, 2, 28),
                   emergency=EmergencySettings(samu=True, break_glass=True, masked=False),
-                  actions=["close", "history", "emergency"], has_mobile=True, sms_blocked=False, restricted=None,
-                  refusals={},
+                  actions=["close", "history", "emergency"], has_mobile=True, sms_blocked=False, notices="full",
+                  restricted=None, refusals={},
                   given_name="Léa", family_name="Durand")
     return SampleSpace(**{**values, **overrides})
 

@@ -114,6 +114,23 @@ NIRS = ["240037511200567", "189071305512376", "274112A00401768", "15801691234563
 NIRS += [f"1520364445{i:03d}{97 - int(f'1520364445{i:03d}') % 97:02d}" for i in range(10)]
 
 
+def row(app, model, key):
+    """One row, read in its own app context and detached: its columns stay readable after the context ends."""
+    with app.app_context():
+        found = db.session.get(model, key)
+        if found is not None:
+            db.session.expunge(found)
+        return found
+
+
+def actions_of(app, holder) -> list[str]:
+    """The actions recorded on a holder's space, oldest first (their receipts)."""
+    from app.models import ActionRecord
+    with app.app_context():
+        return list(db.session.scalars(db.select(ActionRecord.action).where(
+            ActionRecord.subject_id == holder.person_id).order_by(ActionRecord.id)))
+
+
 @pytest.fixture
 def enrol(app):
     """enrol(days_ago=10, **fields) -> Holder: puts one person in the batch, letter sent `days_ago` days ago.

@@ -223,14 +223,26 @@ def report_access(actor: Actor, subject_id: int, event_id: int, idempotency_key:
     return act_once(actor, subject_id, "access.reported", idempotency_key, change, after)
 
 
-def notified_event(subject_id: int, quoted_reference: str | None = None) -> AccessEvent | None:
-    """The access an answer to a notice is about: the one the quoted reference names, else the last notified."""
-    stmt = db.select(OutboxMessage.access_event_id).where(OutboxMessage.person_id == subject_id,
-                                                          OutboxMessage.access_event_id.is_not(None))
+def _notified(subject_id: int, quoted_reference: str | None) -> tuple[AccessEvent, str] | None:
+    stmt = db.select(OutboxMessage.access_event_id, OutboxMessage.reference).where(
+        OutboxMessage.person_id == subject_id, OutboxMessage.access_event_id.is_not(None))
     if quoted_reference:
         stmt = stmt.where(OutboxMessage.reference == quoted_reference)
-    event_id = db.session.scalar(stmt.order_by(OutboxMessage.id.desc()).limit(1))
-    return db.session.get(AccessEvent, event_id) if event_id is not None else None
+    row = db.session.execute(stmt.order_by(OutboxMessage.id.desc()).limit(1)).first()
+    return (db.session.get(AccessEvent, row[0]), row[1]) if row is not None else None
+
+
+def notified_event(subject_id: int, quoted_reference: str | None = None) -> AccessEvent | None:
+    """The access an answer to a notice is about: the one the quoted reference names, else the last notified."""
+    found = _notified(subject_id, quoted_reference)
+    return found[0] if found else None
+
+
+def notice_detail(actor: Actor, subject_id: int, quoted_reference: str | None = None
+                  ) -> tuple[AccessEvent, str] | None:
+    """The access a discreet notice told of (DETAIL), with the notice's reference: who, read by the holder."""
+    authorize(actor, subject_id, "history")
+    return _notified(subject_id, quoted_reference)
 
 
 def reports_for_export() -> list[tuple[AccessReport, AccessEvent]]:

@@ -70,6 +70,7 @@ class RemoveHelper:
 @dataclass(frozen=True)
 class SetNotifications:
     on: bool  # a message at each access to the space
+    discreet: bool | None = None  # naming nobody (True), naming who (False), the style chosen before (None)
 
 
 Command = (Oppose | Close | Reopen | SetEmergency | Block | Unblock | Report | SendHistory | NameHelper |
@@ -88,7 +89,7 @@ HANDLERS: dict[type, Callable[..., Receipt]] = {
     NameHelper: lambda c, actor, subject, key: helpers.name_helper(actor, subject, c.helper_nir, c.helper_birth,
                                                                    c.until, key),
     RemoveHelper: lambda c, actor, subject, key: helpers.revoke_helper(actor, subject, c.mandate_id, key),
-    SetNotifications: lambda c, actor, subject, key: spaces.set_notifications(actor, subject, c.on, key),
+    SetNotifications: lambda c, actor, subject, key: spaces.set_notifications(actor, subject, c.on, c.discreet, key),
 }
 BY_NAME = {kind.__name__: kind for kind in HANDLERS}
 

@@ -32,6 +32,7 @@ class SpaceView:
     emergency: EmergencySettings
     actions: list[str]
     has_mobile: bool
+    notices: str = "full"  # full, discreet or off: the message at each access (NOTICES)
     sms_blocked: bool = False  # the number opted out at Twilio (STOP…): said on the next visit or call, with START
     restricted: Reason | None = None  # MINOR_ALONE or HELPER_LIMIT: oppose, close and reopen are not for this actor
     refusals: dict = field(default_factory=dict)  # oppose, close, reopen -> why not now (absent: possible)
@@ -85,6 +86,7 @@ def view(actor: Actor, subject_id: int) -> SpaceView:
         actions=[a for a in hs.available_actions(space.state, space.letter_sent_on, today, rules())
                  if not restricted or a not in RESERVED],
         has_mobile=bool(p.mobile) and p.sms_blocked_at is None, sms_blocked=p.sms_blocked_at is not None,
+        notices=notices_of(p),
         restricted=restricted,
         refusals={a: why for a in sorted(RESERVED)
                   if (why := restricted or hs.refusal(a, space.state, space.letter_sent_on, today, rules()))})
@@ -209,12 +211,30 @@ def set_emergency_access(actor: Actor, subject_id: int, setting: str, on: bool,
                     idempotency_key, change)
 
 
-def set_notifications(actor: Actor, subject_id: int, on: bool, idempotency_key: str | None = None) -> Receipt:
-    """A message at each access to the space, or none (the holder's own choice, on any channel)."""
+NOTICES = ("full", "discreet", "off")  # a message at each access naming who; one naming nobody; none
+
+
+def notices_of(person: Person) -> str:
+    return "off" if not person.notifications_enabled else "discreet" if person.discreet_notices else "full"
+
+
+def set_notifications(actor: Actor, subject_id: int, on: bool, discreet: bool | None = None,
+                      idempotency_key: str | None = None) -> Receipt:
+    """A message at each access to the space, or none; `discreet`: one that names no professional or organisation
+    (a shared family phone), None keeps the style chosen before. The receipt's action names the result:
+    notifications.on (naming who), notifications.discreet, notifications.off."""
+    person = db.session.get(Person, subject_id)
+    if person is None:
+        raise NotFound()
+    style = person.discreet_notices if discreet is None else discreet
+    action = "notifications." + ("off" if not on else "discreet" if style else "on")
+
     def change(space, today):
         space.person.notifications_enabled = on
-        return {"on": on}
-    return act_once(actor, subject_id, "notifications." + ("on" if on else "off"), idempotency_key, change)
+        if discreet is not None:
+            space.person.discreet_notices = discreet
+        return {"on": on, "discreet": space.person.discreet_notices}
+    return act_once(actor, subject_id, action, idempotency_key, change)
 
 
 def receipt(actor: Actor, reference: str) -> ActionRecord:

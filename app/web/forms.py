@@ -132,6 +132,14 @@ class CloseForm(ConfirmForm):
                         validators=[InputRequired(message=_l("Choose what should happen to your data."))])
 
 
+class NoticesForm(ConfirmForm):
+    choice = RadioField(_l("At each access to your health space"),
+                        choices=[("full", _l("A message that says who looked")),
+                                 ("discreet", _l("A discreet message, that names nobody")),
+                                 ("off", _l("No message"))],
+                        validators=[InputRequired(message=_l("Choose the message you want at each access."))])
+
+
 class ActingForForm(FlaskForm):
     """Whom a representative acts for; the choices are set from their current mandates."""
 

@@ -26,10 +26,19 @@ from ..domain.mandates import add_months
 from ..domain.reasons import Reason
 from ..services import Actor, access, commands, helpers, identity, mandates, spaces
 from ..services.crypto import lookup
-from .forms import ActingForForm, CloseForm, ConfirmForm, HelperForm, IdentifyForm, NewCodeForm, SmsCodeForm
+from .forms import (
+    ActingForForm,
+    CloseForm,
+    ConfirmForm,
+    HelperForm,
+    IdentifyForm,
+    NewCodeForm,
+    NoticesForm,
+    SmsCodeForm,
+)
 
 bp = Blueprint("web", __name__)
-NEXT_STEPS = {"space", "oppose", "close", "reopen", "history", "emergency", "helpers_page"}
+NEXT_STEPS = {"space", "oppose", "close", "reopen", "history", "emergency", "helpers_page", "notices"}
 _SHORT_NUMBER = re.compile(r"(?<!\d)34 22(?!\d)")
 
 
@@ -354,6 +363,26 @@ def emergency_change(setting, state):
         return _act(commands.SetEmergency(setting, on), form)
     return render_template("pages/emergency_change.html", space=view, setting=setting, on=on,
                            form=form.with_token())
+
+
+# --- the message at each access -------------------------------------------------------------
+
+@bp.route("/notices", methods=["GET", "POST"])
+@signed_in
+def notices():
+    """Who looked, told at each access: naming who (the default), naming nobody (a shared phone), or not."""
+    view = spaces.view(g.actor, g.subject_id)
+    if view.restricted == Reason.HELPER_LIMIT:
+        raise NotAuthorized(Reason.HELPER_LIMIT)
+    form = NoticesForm()
+    if form.validate_on_submit():
+        command = commands.SetNotifications(on=form.choice.data != "off",
+                                            discreet=None if form.choice.data == "off" else
+                                            form.choice.data == "discreet")
+        return _act(command, form)
+    if not form.is_submitted():
+        form.choice.data = view.notices
+    return render_template("pages/notices.html", space=view, form=form.with_token())
 
 
 # --- access history ------------------------------------------------------------------------

@@ -186,6 +186,7 @@ def walk_every_menu(app, c: Caller, holder: Holder, helper: Holder):
     go("1", "1", "1", "9", "1", "9")                  # close, archive, confirm, menu, reopen? no
     go("0", "2", "1", helper.nir + "#", helper.birth_date.strftime("%d%m%Y") + "#", "1", "9")  # name a helper
     go("0", "2", "2", "1#", "9")                      # helpers, remove, helper 1, no
+    go("0", "3", "2", "9")                            # messages at each access: naming nobody, receipt, menu
     go("2", "1#")                                     # for someone else, then for oneself again
     go("0", "0", "1", "2", "0612345678#", "9")        # an adviser (closed): a callback, another number, back
     return seen

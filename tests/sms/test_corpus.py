@@ -63,6 +63,15 @@ CORPUS = [
     ("ALERTS OFF", "alerts_off"), ("alerts off", "alerts_off"), ("no alerts", "alerts_off"),
     ("stop alerts", "alerts_off"), ("notifications off", "alerts_off"), ("ALERTS ON", "alerts_on"),
     ("alerts on", "alerts_on"), ("Alerts: yes", "alerts_on"), ("ALERTES", "alerts"),
+    # discreet notices and DETAIL (issue 13 §8)
+    ("ALERTES DISCRETES", "alerts_discreet"), ("Alertes discrètes", "alerts_discreet"),
+    ("alertes discrètes svp", "alerts_discreet"), ("Discret", "alerts_discreet"),
+    ("alertes sans nom", "alerts_discreet"), ("ALERTS DISCREET", "alerts_discreet"),
+    ("discreet alerts please", "alerts_discreet"), ("ALERTES COMPLETES", "alerts_full"),
+    ("alertes complètes", "alerts_full"), ("alertes avec les noms", "alerts_full"), ("ALERTS FULL", "alerts_full"),
+    ("alerts with names", "alerts_full"), ("DETAIL", "detail"), ("Détail", "detail"), ("détails svp", "detail"),
+    ("c'est qui ?", "detail"), ("Qui est-ce ?", "detail"), ("qui", "detail"), ("detail 123 456 789", "detail"),
+    ("who was it?", "detail"), ("Details please", "detail"),
     # oppose, close, reopen
     ("OPPOSER", "oppose"), ("opposition", "oppose"), ("je m'oppose", "oppose"), ("Je m’oppose", "oppose"),
     ("je refuse", "oppose"), ("refuser", "oppose"), ("OBJECT", "oppose"), ("I object", "oppose"),
