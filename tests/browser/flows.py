@@ -68,6 +68,24 @@ class Walk:
         self.check()
         return self
 
+    def swap(self, selector: str, expect: str) -> "Walk":
+        """Click what htmx enhances: `expect` (a selector) appears in the same page, no page loaded; then the checks."""
+        url = self.page.url
+        self.page.evaluate("() => { window.__same = true; }")
+        self.page.locator(selector).first.click()
+        self.page.wait_for_selector(expect, state="attached")
+        self.page.wait_for_function(
+            "() => !document.querySelector('.htmx-request, .htmx-settling, .htmx-swapping, .htmx-added')")
+        assert self.page.evaluate("() => window.__same === true"), f"{self.path}: {selector!r} loaded a page"
+        assert self.page.url == url, f"{self.path}: {selector!r} changed the address from {url}"
+        self.check()
+        return self
+
+    @property
+    def htmx(self) -> bool:
+        """htmx runs in this page (JavaScript on, and a page that loads it)."""
+        return bool(self.page.evaluate("() => !!window.htmx"))
+
     def submit(self, values: dict | None = None, button: str = "main form button", status: int = 200) -> "Walk":
         for field, value in (values or {}).items():
             self.page.fill(f"#{field}", value)
@@ -196,6 +214,20 @@ def walk_oppose(w: Walk, people: People) -> None:
     w.click("header form button").at("/signed-out")
 
 
+def confirm_from_line(w: Walk, kind: str, button: str) -> None:
+    """Block or report from a history line: its own page without JavaScript; with it, htmx asks and answers in the
+    line (the page of its own still visited, for the checks)."""
+    link = f".entry a[href$='/{kind}']"
+    if not w.htmx:
+        w.click(link)
+        w.click(f"main form {button}").has_receipt()
+        return
+    w.go(w.page.locator(link).first.get_attribute("href"))
+    w.go("/history")
+    w.swap(link, f".entry form {button}")
+    w.swap(f".entry form {button}", ".entry .panel .ref").has_receipt()
+
+
 def walk_history(w: Walk, people: People) -> None:
     """An open space with a long history: too late to say no, pages, dates, block, report, unblock."""
     holder = people.enrol(days_ago=60)
@@ -209,11 +241,10 @@ def walk_history(w: Walk, people: People) -> None:
     w.go("/history?from=01/01/2000&to=31/12/2099").sees(".entry", 20)
     w.go("/history/activity").sees(".entry", 0)
     w.go("/history/blocked").sees(".entry", 0)
-    w.go("/history").click(".entry a[href$='/block']")
-    w.click("main form button.warning").has_receipt()
+    w.go("/history")
+    confirm_from_line(w, "block", "button.warning")
     w.go("/history")                                                 # a blocked line
-    w.click(".entry a[href$='/report']")
-    w.click("main form button").has_receipt()
+    confirm_from_line(w, "report", "button")
     w.go("/history")                                                 # a reported line
     w.go("/history/blocked").sees(".entry", 1).click(".entry a[href$='/unblock']")
     w.click("main form button").has_receipt()
@@ -229,6 +260,10 @@ def walk_settings(w: Walk, people: People) -> None:
         w.go("/emergency/" + change)
         w.click("main form button").has_receipt()
         w.go("/emergency")                                           # the setting as it now is
+    w.go("/space").click(".actions a[href='/notices']").at("/notices").sees("input[type=radio]", 3)
+    w.page.check("#choice-discreet")                                 # messages that name nobody
+    w.click("main form button").has_receipt()
+    w.go("/notices").sees("#choice-discreet:checked")
 
     w.go("/reopen").at("/space").sees(".notice[role=status]")        # not possible now
     w.go("/close").sees("input[type=radio]", 2)
@@ -287,6 +322,7 @@ def walk_helpers(w: Walk, people: People) -> None:
     w.click("main form button").has_receipt().sees("main .notice.acting")
     w.go("/close").at("/space").sees(".notice[role=status]")         # not for a helper: said plainly
     w.go("/helpers").at("/space").sees(".notice[role=status]")
+    w.go("/notices").at("/space").sees(".notice[role=status]")       # the holder's own messages: not a helper's
     w.go("/space").click("main .notice.acting a").at("/acting-for")  # «Change»
     w.click("header form button").at("/signed-out")
 
