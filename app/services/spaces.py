@@ -265,11 +265,15 @@ def run_jobs(as_of: date) -> dict[str, int]:
     counts = {"created": 0, "purged": 0, "codes_voided": 0, "sessions_ended": 0, "reminders": 0}
     r = rules()
     for days in current_app.config["REMINDER_DAYS"]:
-        # Reminded of the window's end 14 and 3 days before: once each, even if a day's run was missed.
-        near = db.session.scalars(db.select(HealthSpace.person_id).where(
-            HealthSpace.state == hs.State.NOTIFIED, HealthSpace.window_ends_on >= as_of,
-            HealthSpace.window_ends_on <= as_of + timedelta(days=days))).all()
-        for person_id in near:
+        # Reminded of the window's end 14 and 3 days before, by the calendar of where they live (a day either
+        # side of Paris's): once each, even if a day's run was missed.
+        near = db.session.execute(db.select(HealthSpace.person_id, HealthSpace.window_ends_on).where(
+            HealthSpace.state == hs.State.NOTIFIED, HealthSpace.window_ends_on >= as_of - timedelta(days=1),
+            HealthSpace.window_ends_on <= as_of + timedelta(days=days + 1))).all()
+        for person_id, ends_on in near:
+            day = _their_day(person_id, as_of)
+            if not day <= ends_on <= day + timedelta(days=days):
+                continue
             key = f"reminder:{person_id}:{days}"
             if _existing(key) is not None:
                 continue

@@ -5,7 +5,7 @@ import pytest
 
 from app import clock
 from app.domain.health_space import State
-from app.models import HealthSpace, db
+from app.models import ActionRecord, HealthSpace, db
 from app.services import Actor, spaces
 from tests.conftest import User
 from tests.local_time import NOW, access_at, enrol_at
@@ -68,3 +68,26 @@ def test_the_window_ends_at_midnight_where_the_person_lives(app):
     with app.app_context():
         assert spaces.view(Actor(martinique.person_id, "web"), martinique.person_id).state == State.ACTIVE
         assert spaces.run_jobs(clock.today())["created"] == 1
+
+
+def test_reminders_go_by_the_calendar_of_where_the_person_lives(app):
+    """Three days before the window's end where they live: 1 December 21:00 in Martinique is 4 days before a
+    window that ends on 5 December there, though in Paris it is already 2 December, 3 days before."""
+    clock.freeze(datetime(2026, 12, 2, 1, 0))
+    # letters 39 days before Paris's today: the window's last day is 5 December
+    martinique = enrol_at(app, "189071305512376", "97200", phone="+596696123456", days_ago=39)
+    paris = enrol_at(app, "274112A00401768", "75011", phone="+33611223344", days_ago=39, serial="80123456781")
+
+    def reminded(person):
+        return sorted(db.session.scalars(db.select(ActionRecord.idempotency_key).where(
+            ActionRecord.subject_id == person.person_id, ActionRecord.action == "reminder.sent")))
+    with app.app_context():
+        assert db.session.get(HealthSpace, martinique.person_id).window_ends_on.isoformat() == "2026-12-05"
+        spaces.run_jobs(clock.today())
+        assert reminded(paris) == [f"reminder:{paris.person_id}:14", f"reminder:{paris.person_id}:3"]
+        assert reminded(martinique) == [f"reminder:{martinique.person_id}:14"]
+    clock.freeze(datetime(2026, 12, 2, 4, 0))  # midnight in Martinique: 3 days before there too
+    with app.app_context():
+        spaces.run_jobs(clock.today())
+        assert reminded(martinique) == [f"reminder:{martinique.person_id}:14", f"reminder:{martinique.person_id}:3"]
+        assert len(reminded(paris)) == 2  # nothing twice
