@@ -310,6 +310,9 @@ def callbacks_list(everything):
         created = cb.created_at.replace(tzinfo=timezone.utc).astimezone(clock.PARIS)
         line = (f"{cb.id:>6}  {format_reference(cb.reference):<11}  {cb.slot_day.isoformat()} {cb.slot:<2}  "
                 f"{cb.phone or '-':<13}  {cb.goal or '-':<9}  {cb.language:<4}  {created:%Y-%m-%d %H:%M}")
+        if cb.call_hours:  # overseas: the hours of the booked half-day on the person's clock, in Paris time
+            start, end = (t.astimezone(clock.PARIS) for t in cb.call_hours)
+            line += f"  call {start:%H:%M}-{end:%H:%M} Paris ({cb.call_hours[0]:%H:%M}-{cb.call_hours[1]:%H:%M} there)"
         click.echo(line + (f"  {cb.status}" if everything else ""))
 
 

@@ -204,10 +204,15 @@ def mandate_ended_for(person, representative, on, reference: str) -> str:
                                 ref=format_reference(reference)))
 
 
-def callback_booked(language: str, day, slot: str, reference: str) -> str:
-    """The half-day an adviser calls back in («mardi 3 décembre, le matin») and the reference to quote."""
+def callback_booked(language: str, day, slot: str, reference: str, hours=None) -> str:
+    """The half-day an adviser calls back in («mardi 3 décembre, le matin») and the reference to quote; overseas,
+    the `hours` (from, until) on the person's own clock («mardi 3 décembre entre 08:00 et 12:30»)."""
     with force_locale(language):
         when, ref = format_date(day, "EEEE d MMMM"), format_reference(reference)
+        if hours:
+            return _("Relais: an adviser will call you back on %(day)s between %(start)s and %(end)s, your time. "
+                     "Reference %(ref)s.", day=format_date(hours[0].date(), "EEEE d MMMM"),
+                     start=f"{hours[0]:%H:%M}", end=f"{hours[1]:%H:%M}", ref=ref)
         if slot == "am":
             return _("Relais: an adviser will call you back on %(day)s, in the morning. Reference %(ref)s.",
                      day=when, ref=ref)

@@ -25,7 +25,7 @@ from app.services.crypto import lookup
 
 from . import speech
 from .call import Call
-from .prompts import NIR_HINTS, Pause, state_sentence, too_late
+from .prompts import NIR_HINTS, Pause, callback_zone, state_sentence, too_late
 
 # --- what the caller typed: checked, kept, or said back -------------------------------------------
 
@@ -184,7 +184,8 @@ def do_agent(call: Call) -> str:
                               outcome="closed", call_tail=call.sid[-6:])
     opening = agents.next_opening() if current_app.config["AGENT_NUMBER"] else None
     call.before.append(_("Our advisers are not available now. They answer again %(when)s.",
-                         when=speech.opening(opening)) if opening else
+                         when=speech.opening(opening, None if call.person_id else callback_zone(call)))
+                       if opening else
                        _("No adviser can take your call now."))
     return _offer_callback(call)
 
@@ -197,7 +198,7 @@ def do_agent_missed(call: Call) -> str:
 
 
 def _offer_callback(call: Call) -> str:
-    call.data["slots"] = [(day.isoformat(), slot) for day, slot in agents.half_days(count=2)]
+    call.data["slots"] = [(day.isoformat(), slot) for day, slot in agents.half_days(count=2, zone=callback_zone(call))]
     return "callback" if call.data["slots"] else "menu"
 
 
@@ -228,16 +229,17 @@ def accept_callback_phone(call: Call, typed: str) -> str:
 def do_request_callback(call: Call) -> str:
     d = call.data
     day, slot = d["slot"]
+    zone = callback_zone(call)
     try:
         receipt = callbacks.request(call.actor, d["callback_phone"], date.fromisoformat(day), slot,
                                     goal=d.get("goal"), language=call.language, key=call.key())
     except CallbackRefused as exc:
         call.before.append(reasons.say(exc.reason, reasons.VOICE))
-        return _offer_callback(call)
+        return _offer_callback(call)  # the half-days of the number given, when it is overseas
     finally:
         d.pop("callback_phone", None)
     call.before.append(_("An adviser will call you back on %(when)s.",
-                         when=speech.half_day(date.fromisoformat(day), slot)))
+                         when=speech.half_day(date.fromisoformat(day), slot, zone)))
     return _receipt(call, receipt)
 
 

@@ -14,7 +14,7 @@ from flask_babel import pgettext
 from app import reasons
 from app.domain.health_space import State
 from app.domain.reasons import Reason
-from app.services import helpers, identity
+from app.services import callbacks, helpers, identity
 
 from . import heard, speech
 
@@ -363,10 +363,16 @@ def say_receipt(call):
             press(_("hear it again"), "*"), back()]
 
 
+def callback_zone(call):
+    """Where the number to call back rings, when not on Paris's time: the number typed, else the caller ID."""
+    return callbacks.zone_of_number(call.data.get("callback_phone") or speech.french_number(call.caller))
+
+
 def say_callback(call):
     slots = call.data.get("slots") or []
-    offered = [press(_("be called back %(when)s", when=speech.half_day(date.fromisoformat(day), slot)), str(i + 1))
-               for i, (day, slot) in enumerate(slots)]
+    zone = callback_zone(call)
+    offered = [press(_("be called back %(when)s", when=speech.half_day(date.fromisoformat(day), slot, zone)),
+                     str(i + 1)) for i, (day, slot) in enumerate(slots)]
     return [_("An adviser can call you back."), *offered, back()]
 
 

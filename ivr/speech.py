@@ -7,7 +7,7 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 
 from app import zones
-from app.services import validation
+from app.services import agents, validation
 
 
 def fold(text: str) -> str:
@@ -60,8 +60,13 @@ def moment(value) -> str:
     return zones.fmt_datetime(value, "d MMMM, HH:mm")
 
 
-def half_day(day, slot: str) -> str:
-    """«mardi 3 décembre, le matin» / "Tuesday 3 December, in the morning"."""
+def half_day(day, slot: str, zone=None) -> str:
+    """«mardi 3 décembre, le matin» / "Tuesday 3 December, in the morning"; overseas (`zone`), the hours on the
+    caller's clock: «mardi 3 décembre, entre 8:00 et 12:30»."""
+    hours = agents.call_hours(day, slot, zone) if zone is not None else None
+    if hours:
+        return _("%(day)s, between %(start)s and %(end)s", day=format_date(hours[0].date(), "EEEE d MMMM"),
+                 start=f"{hours[0]:%H:%M}", end=f"{hours[1]:%H:%M}")
     when = format_date(day, "EEEE d MMMM")
     return _("%(day)s, in the morning", day=when) if slot == "am" else _("%(day)s, in the afternoon", day=when)
 
@@ -90,8 +95,8 @@ def is_mobile(e164: str | None) -> bool:
         return False
 
 
-def opening(moment) -> str:
-    """When advisers answer again, on the caller's clock (Paris for a caller not identified):
+def opening(moment, zone=None) -> str:
+    """When advisers answer again, on the caller's clock (`zone`, else the identified caller's, else Paris):
     «lundi 7 décembre à 8:30»."""
-    local = zones.local(moment, zones.current())
+    local = zones.local(moment, zone or zones.current())
     return _("on %(day)s at %(time)s", day=format_date(local.date(), "EEEE d MMMM"), time=local.strftime("%H:%M"))

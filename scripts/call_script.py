@@ -196,10 +196,14 @@ class SampleServices:
     def next_opening(self, *args, **kwargs):
         return self.returns.get("next_opening", SAMPLE_OPENING)
 
-    def half_days(self, at=None, count: int = 2):
+    def half_days(self, at=None, count: int = 2, zone=None):
         return list(self.returns.get("half_days", SAMPLE_HALF_DAYS))[:count]
 
     # app.services.callbacks
+    @staticmethod
+    def zone_of_number(e164):  # the sample caller is in metropolitan France: Paris's time
+        return None
+
     def record_transfer(self, actor, *, outcome: str, **kwargs):
         self.transfers.append(outcome)
 

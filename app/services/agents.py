@@ -25,6 +25,9 @@ from .. import clock
 PARIS = clock.PARIS
 NOON = time(13)                     # "am" is before 13:00, "pm" after
 LEFT_NOW = timedelta(minutes=30)    # the current half-day is offered while this much of its opening is left
+# When a person may be called back, on their own clock: advisers work Paris hours, and a Paris morning is the
+# middle of the night in Martinique (08:30 in Paris is 03:30 there in winter).
+CALL_FROM, CALL_UNTIL = time(8), time(20)
 SEARCH_DAYS = 400                   # how far ahead an opening is looked for: a year, and room for its holidays
 WEEKDAYS = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
 # A comment in quotes (kept as it is), or `PH` with its day offset and the space before a weekday that follows
@@ -133,22 +136,52 @@ def next_opening(at: datetime | None = None) -> datetime | None:
     return None
 
 
-def half_days(at: datetime | None = None, count: int = 2) -> list[tuple[date, str]]:
+def _callable(spans: list[tuple[datetime, datetime]], zone) -> list[tuple[datetime, datetime]]:
+    """The open spans cut to CALL_FROM-CALL_UNTIL where the person is (`zone`), in that zone; as they are
+    without a zone."""
+    if zone is None:
+        return spans
+    out = []
+    for a, b in spans:
+        start, end = a.astimezone(zone), b.astimezone(zone)
+        for day in sorted({start.date(), end.date()}):
+            s = max(_utc(start), _utc(datetime.combine(day, CALL_FROM, zone)))
+            e = min(_utc(end), _utc(datetime.combine(day, CALL_UNTIL, zone)))
+            if s < e:
+                out.append((s.astimezone(zone), e.astimezone(zone)))
+    return out
+
+
+def _halves(day: date):
+    noon = datetime.combine(day, NOON, PARIS)
+    return (("am", _midnight(day), noon), ("pm", noon, _midnight(day + timedelta(days=1))))
+
+
+def half_days(at: datetime | None = None, count: int = 2, zone=None) -> list[tuple[date, str]]:
     """The next `count` half-days advisers work in, as (day, "am" | "pm"), "am" being before 13:00 Paris time.
 
     A half-day counts when the opening hours cover any of it; the current one while 30 minutes of it are left.
+    `zone`: where the person to call back is; only the part of a half-day between 08:00 and 20:00 there counts.
     """
     moment, found = _paris(at), []
     for n in range(SEARCH_DAYS if count > 0 else 0):
         day = moment.date() + timedelta(days=n)
-        noon = datetime.combine(day, NOON, PARIS)
-        for slot, start, end in (("am", _midnight(day), noon), ("pm", noon, _midnight(day + timedelta(days=1)))):
+        for slot, start, end in _halves(day):
             if _utc(end) <= _utc(moment):
                 continue
             current = _utc(start) <= _utc(moment)
-            left = sum((_utc(b) - _utc(a) for a, b in _open(day, moment if current else start, end)), timedelta())
+            left = sum((_utc(b) - _utc(a) for a, b in _callable(_open(day, moment if current else start, end), zone)),
+                       timedelta())
             if left >= LEFT_NOW if current else left > timedelta(0):
                 found.append((day, slot))
                 if len(found) == count:
                     return found
     return found
+
+
+def call_hours(day: date, slot: str, zone) -> tuple[datetime, datetime] | None:
+    """From when until when, on the clock of `zone`, an adviser may call back in this half-day (Paris's day and
+    slot): the opening hours cut to 08:00-20:00 there; None when none of it is."""
+    [(_slot, start, end)] = [half for half in _halves(day) if half[0] == slot]
+    spans = _callable(_open(day, start, end), zone)
+    return (spans[0][0], spans[-1][1]) if spans else None

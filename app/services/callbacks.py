@@ -12,7 +12,7 @@ import phonenumbers
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
-from .. import audit, clock, messages, outbox
+from .. import audit, clock, messages, outbox, zones
 from ..domain.errors import CallbackRefused, InvalidTransition, NotFound
 from ..domain.reasons import Reason
 from ..models import Callback, OutboxMessage, Person, db
@@ -47,6 +47,13 @@ class CallbackView:
     person_id: int | None
     created_at: datetime
     done_at: datetime | None
+    call_hours: tuple[datetime, datetime] | None = None  # overseas: when to call, on the person's clock
+
+
+def zone_of_number(e164: str | None):
+    """Where the number to call rings, when that is not Paris's time (0692: La Réunion); None for Paris's."""
+    name = zones.of_phone(e164) if e164 else None
+    return zones.ZoneInfo(name) if name and name != zones.PARIS_NAME else None
 
 
 def french_number(phone: str) -> phonenumbers.PhoneNumber:
@@ -100,9 +107,10 @@ def request(actor: Actor, phone: str, slot_day: date, slot: str, *, goal: str | 
     if previous is not None:  # a retried webhook: the first booking is the answer, whatever is offered now
         return _receipt(previous)
     number = french_number(phone)
-    if (slot_day, slot) not in agents.half_days():
-        raise CallbackRefused(Reason.SLOT_NOT_OFFERED)
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    zone = zone_of_number(e164)  # overseas, a half-day counts only for its part between 08:00 and 20:00 there
+    if (slot_day, slot) not in agents.half_days(zone=zone):
+        raise CallbackRefused(Reason.SLOT_NOT_OFFERED)
     try:
         with transaction():
             row = Callback(reference=new_reference(), person_id=actor.person_id, phone_lookup=lookup("phone", e164),
@@ -120,7 +128,8 @@ def request(actor: Actor, phone: str, slot_day: date, slot: str, *, goal: str | 
                          slot=slot, goal=goal, language=language, phone=outbox.mask(e164))
             if phonenumbers.number_type(number) in MOBILE:
                 person = db.session.get(Person, row.person_id) if row.person_id else None
-                outbox.queue(person, messages.callback_booked(language, slot_day, slot, row.reference),
+                outbox.queue(person, messages.callback_booked(
+                    language, slot_day, slot, row.reference, agents.call_hours(slot_day, slot, zone) if zone else None),
                              row.reference, to=e164, language=language)
             receipt = _receipt(row)
         return receipt
@@ -132,8 +141,11 @@ def request(actor: Actor, phone: str, slot_day: date, slot: str, *, goal: str | 
 
 
 def _view(row: Callback) -> CallbackView:
-    return CallbackView(row.id, row.reference, row.slot_day, row.slot, unseal(row.phone_sealed), row.goal,
-                        row.language, row.status, row.person_id, row.created_at, row.done_at)
+    phone = unseal(row.phone_sealed)
+    zone = zone_of_number(phone)
+    return CallbackView(row.id, row.reference, row.slot_day, row.slot, phone, row.goal, row.language, row.status,
+                        row.person_id, row.created_at, row.done_at,
+                        agents.call_hours(row.slot_day, row.slot, zone) if zone else None)
 
 
 def pending(limit: int = 100) -> list[CallbackView]:

@@ -188,3 +188,22 @@ def test_one_number_gets_two_callbacks_a_day_at_most(app, en, agents_at):
     assert c.last[0] == "This number already has a callback booked today. Nothing more was booked."
     with app.app_context():
         assert len(db.session.scalars(db.select(Callback)).all()) == 2
+
+
+def test_a_caller_in_martinique_is_offered_the_hours_of_martinique(app, en, agents_at):
+    """Saturday: the next half-days advisers work are Monday's; Monday morning in Paris is the night in Martinique,
+    so the afternoon is offered, said on the caller's clock (08:00-12:30), and Tuesday afternoon after it."""
+    agents_at(SATURDAY_10_PARIS)
+    c = en(caller="+596696123456").press("0").press("0")
+    assert step(app, c) == "callback"
+    assert c.last[0] == "Our advisers are not available now. They answer again on Monday 7 December at 03:30."
+    assert c.last[1:4] == ["An adviser can call you back.",
+                           "To be called back Monday 7 December, between 08:00 and 12:30, press 1.",
+                           "To be called back Tuesday 8 December, between 08:00 and 12:30, press 2."]
+    c.press("1").press("1")
+    assert c.last[0] == "An adviser will call you back on Monday 7 December, between 08:00 and 12:30."
+    with app.app_context():
+        [row] = db.session.scalars(db.select(Callback)).all()
+        assert (row.slot_day.isoformat(), row.slot) == ("2026-12-07", "pm")
+    result = app.test_cli_runner().invoke(args=["callbacks", "list"])
+    assert "call 13:00-17:30 Paris (08:00-12:30 there)" in result.output, result.output

@@ -224,3 +224,19 @@ def test_a_wrong_setting_stops_the_app_at_start(settings, message):
 ])
 def test_good_settings_start(settings):
     create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": "sqlite://", **settings})
+
+
+@pytest.mark.parametrize("zone,am,pm", [
+    ("Indian/Reunion", ("11:30", "16:00"), ("16:00", "20:00")),   # UTC+4: 17:30 in Paris is 20:30 there
+    ("America/Martinique", None, ("08:00", "12:30")),             # UTC-4: the Paris morning is the night there
+    ("America/Cayenne", ("08:00", "09:00"), ("09:00", "13:30")),   # UTC-3
+    ("Indian/Mayotte", ("10:30", "15:00"), ("15:00", "19:30")),    # UTC+3
+])
+def test_overseas_callbacks_keep_to_the_hours_of_where_the_phone_rings(ctx, zone, am, pm):
+    monday, tz = date(2026, 11, 30), ZoneInfo(zone)
+    for slot, expected in (("am", am), ("pm", pm)):
+        hours = agents.call_hours(monday, slot, tz)
+        assert (tuple(f"{t:%H:%M}" for t in hours) if hours else None) == expected, slot
+    offered = agents.half_days(paris(2026, 11, 30, 7, 0), count=2, zone=tz)
+    assert offered == ([(monday, "am"), (monday, "pm")] if am else [(monday, "pm"), (date(2026, 12, 1), "pm")])
+    assert agents.half_days(paris(2026, 11, 30, 7, 0), count=2) == [(monday, "am"), (monday, "pm")]

@@ -116,8 +116,24 @@ def test_the_sms_is_in_the_callers_language(ctx):
 def test_overseas_numbers_are_french_numbers(ctx):
     receipt = book("0692 12 34 56", key="reunion")
     assert unseal(rows(Callback)[0].phone_sealed) == "+262692123456" and receipt.details["sms"]
-    book("+596 596 60 12 34", key="martinique")  # a landline in Martinique
+    book("+596 596 60 12 34", slot="pm", key="martinique")  # a landline in Martinique, in the Paris afternoon
     assert len(rows(Callback)) == 2 and len(rows(OutboxMessage)) == 1
+
+
+def test_overseas_a_callback_is_offered_and_told_in_the_hours_of_where_the_phone_rings(ctx):
+    """Advisers work Paris hours: 08:30-13:00 in Paris is 11:30-16:00 in La Réunion and 03:30-08:00 in
+    Martinique, where nobody is called before 08:00 nor after 20:00."""
+    receipt = book("0692 12 34 56", slot="pm", language="fr", key="reunion")
+    text = outbox.text_of(rows(OutboxMessage)[0])
+    assert "lundi 30 novembre" in text and "16:00" in text and "20:00" in text, text  # 17:30 Paris is 20:30 there
+    assert len(text) <= 160
+    [view] = callbacks.pending()
+    assert [f"{t:%H:%M}" for t in view.call_hours] == ["16:00", "20:00"] and view.reference == receipt.reference
+    with pytest.raises(CallbackRefused) as refused:  # the Paris morning is the night in Martinique
+        book("+596 596 60 12 34", slot="am", key="martinique-am")
+    assert refused.value.reason == Reason.SLOT_NOT_OFFERED
+    book("+596 596 60 12 34", slot="pm", language="en", key="martinique-pm")
+    assert callbacks.pending()[1].call_hours[0].strftime("%H:%M") == "08:00"
 
 
 def test_a_landline_gets_no_sms(ctx):
