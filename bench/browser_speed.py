@@ -9,6 +9,12 @@ Debian's Chromium through two flows, each in a fresh browser context (cold cache
 - history: home → "See who looked…" → identification as Karim Benali → "Myself" (Karim is Léa's parent, so
   he is asked whom he acts for) → history page 1 → page 2 → the "What was done" tab.
 
+With JavaScript on, htmx (static/htmx.min.js, deferred, a year in the cache) comes with the identification page,
+the first that loads it, and its bytes are in that navigation's; the history's page 2 is then swapped in place by
+htmx (a request for the list alone, timed from its request to the end of its answer, no load event); the slip
+checks htmx asks for as the person leaves the NIR and card fields happen while typing, untimed, and are counted
+apart ("while typing").
+
 The link is shaped by Chrome's DevTools protocol, `Network.emulateNetworkConditions`, before the first request:
 EDGE is WebPageTest's "Edge" profile (240 kbit/s down, 200 up, 840 ms round trip), 3G Chrome's "3G" (400 kbit/s
 both ways, 400 ms). Every profile runs with JavaScript on, then off. The demo is loaded again before each flow
@@ -40,6 +46,7 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import sync_playwright
 
 TARGET_SECONDS = 10.0  # QUALITY.md §1: a whole opposition on emulated EDGE
+SETTLED = "() => !document.querySelector('.htmx-request, .htmx-settling, .htmx-swapping, .htmx-added')"
 
 
 @dataclass(frozen=True)
@@ -70,6 +77,9 @@ class Navigation:
     cached: int       # served from the browser's cache (the stylesheet, after the first page)
     connections: int  # TCP connections opened (gunicorn's sync workers close each one after one answer)
     bytes: int        # received: headers and bodies as encoded on the wire
+    script: int = 0   # of which htmx's (with JavaScript on, the first page that loads it)
+    in_place: bool = False  # swapped in by htmx, not a page loaded
+    painted: float | None = None  # first contentful paint, from the navigation's start: the page readable
 
 
 @dataclass
@@ -78,6 +88,8 @@ class FlowResult:
     js: bool
     flow: str
     navigations: list[Navigation] = field(default_factory=list)
+    typing_requests: int = 0  # htmx's slip checks, sent while the person types (untimed)
+    typing_bytes: int = 0
 
     @property
     def seconds(self) -> float:
@@ -108,10 +120,12 @@ class FlowFailed(Exception):
 class Tab:
     """One page of a fresh browser context on a shaped link; each navigation is measured from DevTools events."""
 
-    def __init__(self, context, base: str, profile: Profile):
+    def __init__(self, context, base: str, profile: Profile, js: bool = False):
         self.page = context.new_page()
-        self.base, self.profile = base, profile
+        self.base, self.profile, self.js = base, profile, js
         self.navigations: list[Navigation] = []
+        self.urls: dict[str, str] = {}  # request id -> URL, to tell htmx's bytes apart
+        self.typing_requests = self.typing_bytes = 0
         self.server_errors: list[str] = []
         self.connection_ids: set = set()  # of the whole tab: a kept-alive connection is opened once
         self.page.on("response", self._on_response)
@@ -134,12 +148,13 @@ class Tab:
             self.server_errors.append(f"HTTP {response.status} {response.url}")
 
     def _reset(self) -> None:
-        self.first_sent = self.loaded_at = None
-        self.requests = self.cached = self.connections = self.bytes = 0
+        self.first_sent = self.loaded_at = self.last_finished = None
+        self.requests = self.cached = self.connections = self.bytes = self.script = self.finished = 0
 
     def _sent(self, event: dict) -> None:
         if self.first_sent is None:
             self.first_sent = event["timestamp"]
+        self.urls[event["requestId"]] = event["request"]["url"]
         self.requests += 1
         if "redirectResponse" in event:  # the same request id goes on after a redirect: count the 302 received
             self.bytes += event["redirectResponse"].get("encodedDataLength", 0)
@@ -162,6 +177,10 @@ class Tab:
 
     def _finished(self, event: dict) -> None:
         self.bytes += int(event["encodedDataLength"])
+        self.last_finished = event["timestamp"]
+        self.finished += 1
+        if "/assets/htmx." in self.urls.get(event["requestId"], ""):
+            self.script += int(event["encodedDataLength"])
 
     def _loaded(self, event: dict) -> None:
         self.loaded_at = event["timestamp"]
@@ -183,8 +202,40 @@ class Tab:
         self._measure(label, lands_on, navigate)
 
     def fill(self, values: dict[str, str]) -> None:
+        """Type into the fields; with htmx, leaving the NIR and card fields asks for their slip: counted apart."""
+        self._reset()
         for name, value in values.items():
             self.page.fill(f"#{name}", value)
+        if self.js:
+            self.page.locator("main form button").first.focus()  # the last field left, as a person goes to the button
+            self.page.wait_for_function(SETTLED)
+            for _ in range(500):  # our DevTools session may hear of the last answer just after htmx settled
+                if self.finished >= self.requests:
+                    break
+                self.page.wait_for_timeout(10)
+        self.typing_requests += self.requests
+        self.typing_bytes += self.bytes
+
+    def swap(self, label: str, selector: str, expect: str, lands_on: str) -> None:
+        """Click what htmx swaps in place: from its request to the end of the answer; no page loaded."""
+        self._reset()
+        self.page.evaluate("() => { window.__same = true; }")
+        self.page.locator(selector).first.click()
+        self.page.wait_for_selector(expect, state="attached")
+        self.page.wait_for_function(SETTLED)
+        if self.server_errors:
+            raise FlowFailed("server error: " + "; ".join(self.server_errors))
+        if not self.page.evaluate("() => window.__same === true"):
+            raise FlowFailed(f"{label}: a page was loaded, not swapped in place")
+        if not self.path.startswith(lands_on):
+            raise FlowFailed(f"{label}: the address is {self.path}, expected {lands_on}")
+        if self.first_sent is None or self.last_finished is None:
+            raise FlowFailed(f"{label}: no request seen")
+        seconds = self.last_finished - self.first_sent
+        if seconds < self.profile.rtt_ms / 1000:
+            raise FlowFailed(f"{label}: faster than one round trip: Chromium did not apply the network emulation")
+        self.navigations.append(Navigation(label, self.path, seconds, self.requests, self.cached, self.connections,
+                                           self.bytes, self.script, in_place=True))
 
     def check(self, selector: str) -> None:
         self.page.locator(selector).first.check()
@@ -210,7 +261,16 @@ class Tab:
         if self.loaded_at - self.first_sent < self.profile.rtt_ms / 1000:
             raise FlowFailed(f"{label}: faster than one round trip: Chromium did not apply the network emulation")
         self.navigations.append(Navigation(label, self.path, self.loaded_at - self.first_sent, self.requests,
-                                           self.cached, self.connections, self.bytes))
+                                           self.cached, self.connections, self.bytes, self.script, painted=self._fcp()))
+
+    def _fcp(self) -> float | None:
+        """First contentful paint (Paint Timing), in seconds since the navigation began; None where it cannot be
+        read. A deferred script delays the load event, not the paint: the page is readable and usable before."""
+        try:
+            ms = self.page.evaluate("() => (performance.getEntriesByName('first-contentful-paint')[0] || {}).startTime")
+        except PlaywrightError:
+            return None
+        return ms / 1000 if ms else None
 
 
 # --- the flows: a person's clicks, typing untimed ---------------------------------------------------
@@ -232,7 +292,10 @@ def history(tab: Tab) -> None:
     tab.click("identified: whom for?", "main form button", "/acting-for")
     tab.check("main input[type=radio]")  # the first choice: himself
     tab.click("history, page 1", "main form button", "/history")
-    tab.click("history, page 2", "a[rel=next]", "/history?page=2")
+    if tab.js:  # htmx: the list of page 2 alone, swapped in place
+        tab.swap("history, page 2 (htmx)", "a[rel=next]", "a[rel=prev]", "/history?page=2")
+    else:
+        tab.click("history, page 2", "a[rel=next]", "/history?page=2")
     tab.click("what was done", "a[href='/history/activity']", "/history/activity")
 
 
@@ -246,9 +309,9 @@ def run_flow(browser, relais: Relais, profile: Profile, js: bool, name: str) -> 
     context = browser.new_context(java_script_enabled=js, locale="fr-FR")
     context.set_default_timeout(60_000)
     try:
-        tab = Tab(context, relais.base, profile)
+        tab = Tab(context, relais.base, profile, js)
         FLOWS[name](tab)
-        return FlowResult(profile, js, name, tab.navigations)
+        return FlowResult(profile, js, name, tab.navigations, tab.typing_requests, tab.typing_bytes)
     finally:
         context.close()
 
@@ -258,8 +321,12 @@ def print_flow(result: FlowResult) -> None:
           f"{result.requests} requests, {result.connections} connections, {result.bytes:,} bytes")
     for n in result.navigations:
         cache = f"+{n.cached} cached" if n.cached else ""
+        script = f"  (htmx {n.script:,} bytes; painted at {n.painted:.2f} s)" if n.script and n.painted else \
+            f"  (htmx {n.script:,} bytes)" if n.script else ""
         print(f"    {n.label:25} {n.path:25} {n.seconds:5.2f} s  {n.requests} req {cache:9} {n.connections} conn "
-              f"{n.bytes:6,} bytes")
+              f"{n.bytes:6,} bytes{script}")
+    if result.typing_requests:
+        print(f"    while typing: {result.typing_requests} slip checks (htmx), {result.typing_bytes:,} bytes, untimed")
 
 
 def verdict(profile: Profile, seconds: float) -> str:
@@ -272,6 +339,11 @@ def print_summary(results: list[FlowResult], runs: int) -> None:
     print()
     print(f"summary: {'median (min–max) of ' + str(runs) + ' runs' if runs > 1 else 'one run'} each; "
           f"'+ handshakes' adds one round trip for each TCP connection opened, which the emulation does not charge")
+    script = next((n for r in results for n in r.navigations if n.script), None)
+    if script:
+        print(f"htmx, JavaScript on: {script.script:,} bytes, fetched once with the {script.label!r} page (then a year "
+              "in the cache), in that page's network time (the load event waits for a deferred script, the paint "
+              "does not)")
     print(f"  {'profile':7} {'JS':3} {'flow':10} {'network time':>20} {'req':>4} {'conn':>4} {'bytes':>7}  "
           f"{'≤ 10 s (EDGE)':13}  + handshakes")
     for profile, js, flow in itertools.product(PROFILES, (True, False), FLOWS):

@@ -1,4 +1,5 @@
 """The web portal: blueprint registration, page furniture shared by every view, security headers."""
+import functools
 import gzip
 import hashlib
 import os
@@ -31,8 +32,10 @@ from . import locale
 from .views import bp
 
 STATIC_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(__file__))), "static")
-CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
-       "frame-ancestors 'none'; base-uri 'none'")
+# Scripts from Relais only (htmx, no inline script, no eval) and its requests back to Relais only.
+CSP = ("default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+SERVED = (".css", ".js")  # static/ also keeps htmx's licence beside it, not served
 
 
 def _compressed(response):
@@ -51,12 +54,35 @@ def _compressed(response):
 def _asset_names() -> dict[str, str]:
     """Content-hashed names, so assets can be cached for a year and still change."""
     names = {}
-    for name in os.listdir(STATIC_DIR):
+    for name in sorted(os.listdir(STATIC_DIR)):
+        if not name.endswith(SERVED):
+            continue
         with open(os.path.join(STATIC_DIR, name), "rb") as f:
             digest = hashlib.sha256(f.read()).hexdigest()[:10]
         stem, ext = os.path.splitext(name)
         names[name] = f"{stem}.{digest}{ext}"
     return names
+
+
+@functools.cache
+def _precompressed(path: str) -> dict[str, bytes]:
+    """A script as brotli and gzip, compressed once: Flask-Compress only compresses the types it lists."""
+    with open(path, "rb") as f:
+        data = f.read()
+    return {"br": brotli.compress(data, quality=11), "gzip": gzip.compress(data, 9, mtime=0), "identity": data}
+
+
+def _htmx_answer(response):
+    """What an htmx request gets instead of what a browser would follow: a redirect becomes a whole-page visit
+    (htmx would otherwise put the next page inside the history line), an error page replaces the whole page."""
+    if response.status_code in (301, 302, 303, 307, 308) and response.location:
+        response.headers["HX-Redirect"] = response.headers.pop("Location")
+        response.status_code = 200
+        response.set_data(b"")
+    elif response.status_code >= 400 and response.mimetype == "text/html":
+        response.headers["HX-Retarget"] = "body"
+        response.headers["HX-Reswap"] = "innerHTML"
+    return response
 
 
 def _fmt_date(value) -> str:
@@ -79,7 +105,15 @@ def register(app: Flask) -> None:
         original = by_hashed.get(name)
         if original is None:
             abort(404)
-        response = send_file(os.path.join(STATIC_DIR, original), max_age=365 * 24 * 3600)
+        if original.endswith(".js"):
+            encoding = request.accept_encodings.best_match(("br", "gzip")) or "identity"
+            body = _precompressed(os.path.join(STATIC_DIR, original))[encoding]
+            response = Response(body, mimetype="text/javascript")
+            if encoding != "identity":
+                response.headers["Content-Encoding"] = encoding
+            response.vary.add("Accept-Encoding")
+        else:
+            response = send_file(os.path.join(STATIC_DIR, original), max_age=365 * 24 * 3600)
         response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
         return response
 
@@ -127,6 +161,8 @@ def register(app: Flask) -> None:
             # Pages carry personal data or a CSRF token: never stored by a browser or a proxy.
             h["Cache-Control"] = "no-store"
             h.add("Vary", "Cookie")
+        if request.headers.get("HX-Request") == "true":
+            _htmx_answer(response)
         return locale.remember(response)
 
     def error_page(status: int, title: str, text: str):

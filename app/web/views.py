@@ -1,12 +1,26 @@
 """Views of the portal: each one reads a form, calls one service, and renders what a person needs next."""
 import re
 from datetime import date
-from functools import wraps
+from functools import cache, wraps
+from urllib.parse import parse_qsl, urlsplit
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import format_datetime, get_locale, pgettext
 from flask_babel import gettext as _
-from markupsafe import Markup
+from markupsafe import Markup, escape
+from werkzeug.datastructures import MultiDict
 
 from .. import clock, dates, reasons
 from ..domain import identifiers
@@ -161,6 +175,79 @@ def identify():
     return render_template("pages/identify.html", form=form, failure=failure, spent=spent, step=step,
                            sex=_sex_for_words(identity.sex_of(form.nir.clean)) if spent else None,
                            opposed_day=dates.day(spent.opposed_on) if spent and spent.opposed_on else None)
+
+
+# --- htmx: pieces of pages, for the pages that load it (history, identification) ---------------------
+
+@bp.get("/identify/check")
+def identify_check():
+    """The slip in the NIR or the card serial, in the form's own words, as the person leaves the field (htmx).
+
+    Only the format check of the form runs: no look-up, the same answer for anyone's number, so it says nothing
+    about any person, and costs what the form's own check costs: no limit to count (a count would be a row in the
+    database, as every limit of Relais is: QUALITY's concurrency rule). A value longer than any of the two is not
+    read."""
+    names = [name for name in ("nir", "vitale_serial") if name in request.args]
+    if len(names) != 1:
+        return "", 204
+    value = request.args[names[0]]
+    form = NewCodeForm(formdata=MultiDict({names[0]: value if len(value) <= 40 else "0" * 41}), meta={"csrf": False})
+    field = form[names[0]]
+    if not value.strip() or field.validate(form):
+        return ""  # nothing to say: an earlier slip is cleared
+    return escape(str(field.errors[0]))
+
+
+def _htmx() -> bool:
+    """An htmx request for a piece of a page (the reload after the back button gets the whole page)."""
+    return request.headers.get("HX-Request") == "true" and "HX-History-Restore-Request" not in request.headers
+
+
+@cache
+def _compiled(env, source: str):
+    return env.from_string(source)
+
+
+def _piece(source: str, **context):
+    """Macros of templates/components rendered alone, with the pages' furniture: what htmx swaps in."""
+    response = make_response(render_template(_compiled(current_app.jinja_env, source), **context))
+    response.vary.add("HX-Request")
+    return response
+
+
+def _whole_page(response):
+    """A whole page to an htmx request: it replaces the page's body, as a visit would (and its title)."""
+    response = make_response(response)
+    response.headers["HX-Retarget"] = "body"
+    response.headers["HX-Reswap"] = "innerHTML"
+    return response
+
+
+_IMPORT = '{% import "components/history.html" as h with context %}'
+HISTORY_LIST = _IMPORT + ('<p id="count" data-hx-swap-oob="innerHTML">{{ h.count(result, True) }}</p>'
+                          '{{ h.results(result, args, focus) }}')
+HISTORY_LINE = _IMPORT + "{{ h.entry(line, True) }}"
+HISTORY_ASKING = _IMPORT + "{{ h.asking(event, kind, form, cancel) }}"
+HISTORY_DONE = _IMPORT + "{{ h.done(record) }}"
+
+
+def _history_url(**extra) -> str:
+    """The history page the person is on (htmx says which: HX-Current-URL), by its dates and page only."""
+    current = urlsplit(request.headers.get("HX-Current-URL", ""))
+    args = {k: v for k, v in parse_qsl(current.query) if k in ("from", "to", "page")} \
+        if current.path == url_for("web.history") else {}
+    return url_for("web.history", **args, **extra)
+
+
+def _in_line(response):
+    """What an action done from a history line answers htmx: its receipt in the line; anything else a whole page
+    (a redirect becomes a visit of the page it names: see _htmx_answer in web/__init__.py)."""
+    if response.status_code in (302, 303):
+        endpoint, values = current_app.url_map.bind("").match(urlsplit(response.location).path)
+        if endpoint == "web.receipt":
+            return _piece(HISTORY_DONE, record=spaces.receipt(g.actor, values["reference"]))
+        return response
+    return _whole_page(response)
 
 
 def _fmt_until(moment) -> str:
@@ -411,8 +498,18 @@ def history():
     view = spaces.view(g.actor, g.subject_id)
     result = access.history(g.actor, g.subject_id, page, None if from_error else date_from,
                             None if to_error else date_to)
-    return render_template("pages/history.html", result=result, from_error=from_error, to_error=to_error,
-                           space=view, args=request.args)
+    if _htmx() and not (from_error or to_error):  # with htmx: the list alone, or one line (a confirmation cancelled)
+        line = request.args.get("line", "")
+        if not line:
+            return _piece(HISTORY_LIST, result=result, args=request.args, focus="page" in request.args)
+        lines = [li for li in result.lines if str(li.event.id) == line]
+        if not lines:  # not on that page any more: the page itself, as a visit
+            return redirect(url_for("web.history", **{k: v for k, v in request.args.items() if k != "line"}))
+        return _piece(HISTORY_LINE, line=lines[0])
+    response = make_response(render_template("pages/history.html", result=result, from_error=from_error,
+                                             to_error=to_error, space=view, args=request.args))
+    response.vary.add("HX-Request")
+    return _whole_page(response) if _htmx() else response
 
 
 @bp.get("/history/activity")
@@ -485,8 +582,15 @@ def _history_action(event_id: int, kind: str):
         abort(404)
     form = ConfirmForm()
     if form.validate_on_submit():
-        return _act(commands.Block(event_id) if kind == "block" else commands.Report(event_id), form)
-    return render_template("pages/history_action.html", event=event, kind=kind, form=form.with_token())
+        response = _act(commands.Block(event_id) if kind == "block" else commands.Report(event_id), form)
+        return _in_line(response) if _htmx() else response
+    if _htmx():  # the confirmation inside the history line; Cancel puts the line back
+        return _piece(HISTORY_ASKING, event=event, kind=kind, form=form.with_token(),
+                      cancel=_history_url(line=event_id))
+    response = make_response(render_template("pages/history_action.html", event=event, kind=kind,
+                                             form=form.with_token()))
+    response.vary.add("HX-Request")
+    return response
 
 
 @bp.route("/history/<int(max=2147483647):event_id>/block", methods=["GET", "POST"])
