@@ -7,7 +7,7 @@ from flask import Flask
 
 import ivr
 
-from . import api, cli, web
+from . import api, cli, desk, web
 from .config import Config
 from .extensions import babel, compress, csrf, db, migrate
 from .proxies import TrustedProxies
@@ -38,6 +38,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     babel.init_app(app, locale_selector=locale.select_locale)
 
     web.register(app)
+    desk.register(app)
     api.register(app)
     ivr.register(app)
     cli.register(app)

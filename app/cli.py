@@ -6,14 +6,14 @@ import time
 from datetime import date, timezone
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
 from . import audit, clock, csvsafe, outbox
 from .demo import load
 from .domain.errors import InvalidIdentifier, InvalidTransition, NotFound
 from .domain.identifiers import normalize_nir
-from .services import Actor, access, callbacks, identity, spaces
+from .services import Actor, access, callbacks, identity, spaces, staff
 from .services.mandates import RowRefused, import_mandate, record_autonomy
 from .services.validation import IDENTIFIER_MESSAGES, RowErrors, _iso_date, enrolment_from_row, submit_access
 from .text import format_reference
@@ -32,6 +32,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(outbox_group)
     app.cli.add_command(mandates_group)
     app.cli.add_command(callbacks_group)
+    app.cli.add_command(staff_group)
 
 
 NOT_UTF8 = {"row": "is not UTF-8 text: save the file as UTF-8 and import it again"}
@@ -327,3 +328,45 @@ def callbacks_done(callback_id):
     except InvalidTransition as exc:
         raise click.ClickException(f"callback {callback_id} is {exc.state}, not pending") from None
     click.echo(f"callback {cb.id} ({format_reference(cb.reference)}) done")
+
+
+@click.group("staff", cls=AppGroup)
+def staff_group():
+    """Staff of the desk (/desk): enrol, disable, and the demo accounts' codes."""
+
+
+@staff_group.command("add")
+@click.argument("email")
+@click.option("--role", type=click.Choice(staff.ROLES), required=True)
+@click.option("--name", default=None, help="as the desk shows it, e.g. «A. Dupont»")
+def staff_add(email, role, name):
+    """Print a one-time enrolment link for EMAIL (24 hours, single use): a passphrase, then an authenticator."""
+    try:
+        token = staff.add(email, role, name)
+    except staff.StaffError as exc:
+        raise click.ClickException(str(exc)) from None
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    click.echo(f"enrolment link for {email.strip().lower()} ({role}), valid "
+               f"{current_app.config['STAFF_ENROLMENT_HOURS']} hours, once:")
+    click.echo(f"{base}/desk/enrol/{token}")
+
+
+@staff_group.command("disable")
+@click.argument("email")
+def staff_disable(email):
+    """End EMAIL's access at once, its open desk sessions included."""
+    try:
+        member = staff.disable(email)
+    except staff.StaffError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{member.email} disabled")
+
+
+@staff_group.command("code")
+@click.argument("email")
+def staff_code(email):
+    """The current 6-digit code of a demo account (refused for any other account)."""
+    try:
+        click.echo(staff.current_code(email))
+    except staff.StaffError as exc:
+        raise click.ClickException(str(exc)) from None

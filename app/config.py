@@ -77,6 +77,16 @@ class Config:
     SESSION_MAX_HOURS = _int("SESSION_MAX_HOURS", 12)
     HISTORY_PAGE_SIZE = _int("HISTORY_PAGE_SIZE", 20)
 
+    # --- the desk's staff (issue 14): passphrase + TOTP, a lockout, sessions of their own ---------------
+    STAFF_ENROLMENT_HOURS = _int("STAFF_ENROLMENT_HOURS", 24)     # an enrolment link works once, this long
+    STAFF_LOCK_AFTER = _int("STAFF_LOCK_AFTER", 5)                # failed sign-ins before the account is locked
+    STAFF_LOCK_MINUTES = _int("STAFF_LOCK_MINUTES", 15)
+    STAFF_CLIENT_FAILURES_PER_HOUR = _int("STAFF_CLIENT_FAILURES_PER_HOUR", 30)
+    STAFF_SESSION_IDLE_MINUTES = _int("STAFF_SESSION_IDLE_MINUTES", 30)
+    STAFF_SESSION_MAX_HOURS = _int("STAFF_SESSION_MAX_HOURS", 10)
+    DESK_TRANSFER_MINUTES = _int("DESK_TRANSFER_MINUTES", 10)  # the code a whisper gives the adviser works this long
+    DESK_TRANSFER_TRIES = _int("DESK_TRANSFER_TRIES", 5)       # wrong transfer codes one member may type in 15 min
+
     # New letter codes and SMS sign-in codes: a flood of requests cannot flood a person's phone or letterbox.
     NEW_CODE_PER_15_MINUTES = _int("NEW_CODE_PER_15_MINUTES", 3)
     NEW_CODE_PER_DAY = _int("NEW_CODE_PER_DAY", 10)

@@ -16,7 +16,7 @@ from .models import (
     ProvisionalCode,
     db,
 )
-from .services import Actor, access, commands, identity, transaction
+from .services import Actor, access, commands, identity, staff, transaction
 from .services.identity import Enrolment, find_person_by_nir, rules
 from .services.mandates import import_mandate
 
@@ -46,6 +46,17 @@ PROFESSIONALS = [
     ("Inès Morel", "Infirmière", "Urgences, CH de Villefranche", None),
 ]
 SECTIONS = ["Ordonnances", "Résultats d'analyses", "Comptes rendus", "Vaccinations", "Synthèse médicale"]
+
+
+# The desk's demo accounts: a known passphrase and TOTP secret (never in production: `staff code` prints their
+# codes, and only theirs).
+STAFF = [
+    ("agent@relais.example", "agent", "A. Dupont", "demo agent relais 3422", "RELAISAGENTAGENTRELAISAGENTAGENT"),
+    ("conseillere@relais.example", "counsellor", "N. Haddad", "demo conseillere france services",
+     "RELAISCOUNSELLORRELAISCOUNSELLOR"),
+    ("superviseur@relais.example", "supervisor", "M. Lefèvre", "demo superviseur relais guichet",
+     "RELAISSUPERVISORRELAISSUPERVISOR"),
+]
 
 
 def load(codes_out: str | None = None) -> list[str]:
@@ -78,6 +89,11 @@ def load(codes_out: str | None = None) -> list[str]:
             db.session.add(Mandate(representative_id=helper.id, represented_id=holder.id, kind=HELPER,
                                    valid_from=today - timedelta(days=30), valid_until=today + timedelta(days=335),
                                    created_at=clock.now()))
+    lines.append("Demo staff of the desk, /desk (email / passphrase; `flask --app app staff code EMAIL` prints the "
+                 "code of the authenticator):")
+    for email, role, name, passphrase, secret in STAFF:
+        staff.enrol_demo(email, role, name, passphrase, secret)
+        lines.append(f"  {name} ({role}): {email} / {passphrase} / TOTP key {secret}")
     if codes_out:
         with open(codes_out, "w", encoding="utf-8") as out:
             out.write("nir,provisional_code\n" + "".join(f"{p[0]},{p[9].replace('-', '')}\n" for p in PEOPLE))

@@ -154,6 +154,7 @@ class ActionRecord(db.Model):
     reference: Mapped[str] = mapped_column(String(20), unique=True)
     subject_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))  # done at the desk, at the person's request
     action: Mapped[str] = mapped_column(String(40))
     channel: Mapped[str] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
@@ -295,3 +296,72 @@ class Callback(db.Model):
     status: Mapped[str] = mapped_column(String(10), default="pending", index=True)  # pending, done, cancelled
     created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
     done_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class Staff(db.Model):
+    """A member of staff of the desk (/desk): an agent of the 34 22, a France Services counsellor, a supervisor.
+
+    The passphrase only as an argon2 hash; the TOTP secret encrypted (app/sealed.py) with a key outside the
+    database; the enrolment link only as a keyed hash, single use. `epoch` moves on when the account is disabled,
+    so every desk session of before ends at once."""
+
+    __tablename__ = "staff"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(12))                     # agent, counsellor, supervisor
+    passphrase_hash: Mapped[str | None] = mapped_column(String(200))  # set at enrolment
+    totp_sealed: Mapped[str | None] = mapped_column(Text)              # confirmed at enrolment with a first code
+    totp_pending: Mapped[str | None] = mapped_column(Text)             # shown once, until its first code
+    totp_last_step: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # no code twice (replay)
+    enrolment_lookup: Mapped[str | None] = mapped_column(String(64), unique=True)
+    enrolment_expires_at: Mapped[datetime | None] = mapped_column(DateTime)
+    enrolled_at: Mapped[datetime | None] = mapped_column(DateTime)
+    failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime)
+    disabled_at: Mapped[datetime | None] = mapped_column(DateTime)
+    demo: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # `staff code` works
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+
+
+class StaffSession(db.Model):
+    """A signed-in desk visit: the cookie (path /desk) carries a random token whose hash is kept here."""
+
+    __tablename__ = "staff_session"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime)
+    end_reason: Mapped[str | None] = mapped_column(String(20))
+
+
+class Case(db.Model):
+    """A person helped at the desk: opened by a member of staff with a reason, the person identified with them
+    (never searched for), closed when done. Every act and every page about the person names its case."""
+
+    __tablename__ = "desk_case"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(20))   # call, callback, appointment
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)  # once identified
+    nir_tail: Mapped[str | None] = mapped_column(String(3))  # all staff see of the NIR: its last 3 characters
+    opened_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    identified_at: Mapped[datetime | None] = mapped_column(DateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class DeskTransfer(db.Model):
+    """A call the phone line put through to an adviser, with the caller identified: the adviser hears a short
+    code in the whisper and types it at the desk, which opens the case with the person identified. The code is
+    kept only as a keyed hash, works once, for a few minutes; it is never the NIR."""
+
+    __tablename__ = "desk_transfer"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code_lookup: Mapped[str] = mapped_column(String(64), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    goal: Mapped[str | None] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -9,7 +9,7 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from app import clock, outbox, zones
 from app.models import CallState, db
-from app.services import callbacks
+from app.services import callbacks, cases
 from app.services.crypto import lookup
 
 from . import actions, heard, prompts, script, speech
@@ -320,9 +320,15 @@ def whisper():
         goal = prompts.goal_for_adviser(data.get("goal"))
         text = _("Relais call: the caller wants to %(goal)s, and is identified.", goal=goal) if \
             data.get("person_id") else _("Relais call: the caller wants to %(goal)s, and is not identified.", goal=goal)
+        # An identified caller: a one-time code for the desk, which opens the case with them identified (never
+        # the NIR, nor anything of theirs); said twice, in groups of three.
+        transfer = _("Desk code: %(code)s. Again: %(code)s.", code=speech.digits(
+            cases.transfer_code(data["person_id"], data.get("goal")))) if data.get("person_id") else None
     response = VoiceResponse()
     code, v = voice_of(current_app.config["AGENT_LANGUAGE"])
     response.say(text, language=code, voice=v)
+    if transfer:
+        response.say(transfer, language=code, voice=v)
     return _twiml(str(response))
 
 

@@ -971,17 +971,21 @@ def readback_section() -> list[str]:
 
 # --- an adviser -----------------------------------------------------------------------------------
 
+SAMPLE_DESK_CODE = "482917"  # the one-time code a whisper gives the adviser for the desk (app/services/cases.py)
+
+
 def whisper(goal: str | None, identified: bool, language: str) -> list[str]:
     """What voice.whisper tells the adviser about a call in this state, in `language` (AGENT_LANGUAGE)."""
     state = SimpleNamespace(data={"goal": goal, **({"person_id": 1} if identified else {"person_id": None})})
-    saved = voice.db
+    saved = voice.db, voice.cases
     voice.db = SimpleNamespace(session=SimpleNamespace(get=lambda model, key: state))
+    voice.cases = SimpleNamespace(transfer_code=lambda person_id, goal: SAMPLE_DESK_CODE)
     try:
         with configured(AGENT_LANGUAGE=language), current_app.test_request_context(
                 "/ivr/whisper", method="POST", data={"ParentCallSid": "CA" + "0" * 32}):
             response = inspect.unwrap(voice.whisper)()
     finally:
-        voice.db = saved
+        voice.db, voice.cases = saved
     return [el.text or "" for el in ET.fromstring(response.get_data(as_text=True)).iter("Say")]
 
 
@@ -1063,8 +1067,11 @@ def adviser_section() -> list[str]:
            "| | Français | English |", "| --- | --- | --- |"]
     out += [f"| {name} | {fr_cell} | {en_cell} |" for name, (fr_cell, en_cell) in rows.items()]
     out += ["", "Le chuchotement : ce que le conseiller entend avant que l'appel lui soit passé, en une phrase, jamais "
-            "un numéro ni un code (`/ivr/whisper`). The whisper: what the adviser hears before the call is put "
-            "through, in one sentence, never a number or a code.", "",
+            "un numéro ni un code de la personne (`/ivr/whisper`) ; pour un appelant identifié, puis un code à usage "
+            "unique pour le guichet (`/desk`), qui ouvre le dossier avec la personne identifiée. The whisper: what "
+            "the adviser hears before the call is put through, in one sentence, never a number or a code of the "
+            "person; for an identified caller, then a one-time code for the desk (`/desk`), which opens the case "
+            "with the person identified.", "",
             "| ce que faisait l'appelant / what the caller was doing | identifié / identified | "
             "`AGENT_LANGUAGE=fr` | `AGENT_LANGUAGE=en` |", "| --- | --- | --- | --- |"]
     for goal in callback_service.GOALS:

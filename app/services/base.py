@@ -2,7 +2,7 @@
 import secrets
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import current_app
 
@@ -10,7 +10,8 @@ from .. import audit, clock
 from ..domain import mandates as rules
 from ..domain.errors import NotAuthorized
 from ..domain.reasons import Reason
-from ..models import ActionRecord, Callback, OutboxMessage, Person, db
+from ..models import ActionRecord, Callback, Case, OutboxMessage, Person, db
+from .crypto import token_digest
 from .representation import current_mandate
 
 
@@ -19,10 +20,16 @@ class Actor:
     """Who acts: a person (for themselves, or later for someone they represent), or the system."""
 
     person_id: int | None
-    channel: str  # web, voice, sms, cli, api, job
+    channel: str  # web, voice, sms, cli, api, job, desk
+    # At the desk: the member of staff acting at the person's request, in an open case where the person
+    # identified with them; `person_id` is then the person themself (what they may do, staff may do for them).
+    staff_id: int | None = None
+    case_id: int | None = None
 
     @property
     def label(self) -> str:
+        if self.staff_id is not None:
+            return f"staff:{self.staff_id}"
         return f"person:{self.person_id}" if self.person_id is not None else "system"
 
 
@@ -66,6 +73,8 @@ def authorize(actor: Actor, subject_id: int, action: str) -> None:
     Every refusal is kept in the audit log, in a transaction of its own.
     """
     reason = Reason.NO_MANDATE
+    if actor.staff_id is not None and not _in_open_case(actor, subject_id):
+        actor = Actor(None, actor.channel, actor.staff_id)  # no case of theirs with this person: nothing allowed
     if actor.person_id is not None:
         today = clock.today()
         if actor.person_id == subject_id:
@@ -83,6 +92,43 @@ def authorize(actor: Actor, subject_id: int, action: str) -> None:
     with transaction():
         audit.append(actor.label, f"person:{subject_id}", "refused." + action, actor.channel, reason=reason)
     raise NotAuthorized(reason)
+
+
+def _in_open_case(actor: Actor, subject_id: int) -> bool:
+    """Staff act only in a case of their own, still open, where this very person identified with them."""
+    case = db.session.get(Case, actor.case_id) if actor.case_id else None
+    return case is not None and case.staff_id == actor.staff_id and case.closed_at is None \
+        and case.person_id == subject_id == actor.person_id
+
+
+def keep_alive(row, idle_minutes: int, max_hours: int, ended: str | None = None) -> str | None:
+    """A server-side session seen again (a person's on the web, a member of staff's at the desk): why it ends now
+    ('idle', 'expired', or `ended` given by the caller), written at once; else its last-seen time moved on (at most
+    one write every 30 s). Returns the reason it ended, or None while it lasts."""
+    now = clock.now()
+    reason = ended
+    if reason is None and row.last_seen_at + timedelta(minutes=idle_minutes) < now:
+        reason = "idle"
+    elif reason is None and row.created_at + timedelta(hours=max_hours) < now:
+        reason = "expired"
+    with transaction():
+        if reason:
+            row.ended_at, row.end_reason = now, reason
+        elif (now - row.last_seen_at).total_seconds() > 30:  # spare a write on every click
+            row.last_seen_at = now
+    return reason
+
+
+def sign_out(model, token: str | None, who, channel: str, action: str) -> None:
+    """A session (a row of `model`, found by its token's hash) ended by its owner, for good; `who(row)` names them
+    in the audit log."""
+    if not token:
+        return
+    with transaction():
+        row = db.session.scalar(db.select(model).where(model.token_hash == token_digest(token)))
+        if row is not None and row.ended_at is None:
+            row.ended_at, row.end_reason = clock.now(), "signed_out"
+            audit.append(who(row), who(row), action, channel)
 
 
 def new_reference() -> str:

@@ -12,7 +12,7 @@ from ..domain.health_space import Rules, State, window_end
 from ..domain.reasons import Reason
 from ..models import ActionRecord, HealthSpace, Person, ProvisionalCode, Throttle, WebSession, db
 from . import limits, one_time
-from .base import Actor, new_reference, transaction
+from .base import Actor, keep_alive, new_reference, sign_out, transaction
 from .crypto import hash_secret, lookup, token_digest, verify_secret
 
 
@@ -397,28 +397,13 @@ def resolve_session(token: str | None) -> tuple[int | None, str | None]:
     row = db.session.scalar(db.select(WebSession).where(WebSession.token_hash == token_digest(token)))
     if row is None or row.ended_at is not None:
         return None, None
-    c, now = current_app.config, clock.now()
-    reason = None
-    if row.last_seen_at + timedelta(minutes=c["SESSION_IDLE_MINUTES"]) < now:
-        reason = "idle"
-    elif row.created_at + timedelta(hours=c["SESSION_MAX_HOURS"]) < now:
-        reason = "expired"
-    with transaction():
-        if reason:
-            row.ended_at, row.end_reason = now, reason
-        elif (now - row.last_seen_at).total_seconds() > 30:  # spare a write on every click
-            row.last_seen_at = now
+    c = current_app.config
+    reason = keep_alive(row, c["SESSION_IDLE_MINUTES"], c["SESSION_MAX_HOURS"])
     return (None, reason) if reason else (row.person_id, None)
 
 
 def end_session(token: str | None) -> None:
-    if not token:
-        return
-    with transaction():
-        row = db.session.scalar(db.select(WebSession).where(WebSession.token_hash == token_digest(token)))
-        if row is not None and row.ended_at is None:
-            row.ended_at, row.end_reason = clock.now(), "signed_out"
-            audit.append(audit.who(row.person_id), audit.who(row.person_id), "session.signed_out", "web")
+    sign_out(WebSession, token, lambda row: audit.who(row.person_id), "web", "session.signed_out")
 
 
 def actor_for(person_id: int, channel: str) -> Actor:

@@ -92,6 +92,12 @@ def view(actor: Actor, subject_id: int) -> SpaceView:
                   if (why := restricted or hs.refusal(a, space.state, space.letter_sent_on, today, rules()))})
 
 
+def done_with(idempotency_key: str) -> Receipt | None:
+    """The receipt an idempotency key already has: a confirmation sent twice is answered with the first."""
+    record = _existing(idempotency_key)
+    return Receipt.of(record) if record is not None else None
+
+
 def _existing(idempotency_key: str | None) -> ActionRecord | None:
     if not idempotency_key:
         return None
@@ -100,7 +106,7 @@ def _existing(idempotency_key: str | None) -> ActionRecord | None:
 
 def _receipt(actor: Actor, subject_id: int, action: str, idempotency_key: str | None, **details) -> ActionRecord:
     record = ActionRecord(reference=new_reference(), subject_id=subject_id, actor_id=actor.person_id,
-                          action=action, channel=actor.channel, created_at=clock.now(),
+                          staff_id=actor.staff_id, action=action, channel=actor.channel, created_at=clock.now(),
                           idempotency_key=idempotency_key, details=details)
     db.session.add(record)
     person = db.session.get(Person, subject_id)
@@ -108,13 +114,17 @@ def _receipt(actor: Actor, subject_id: int, action: str, idempotency_key: str | 
     if on_behalf:  # «done by X on behalf of Y», in the audit log too
         mandate = current_mandate(actor.person_id, subject_id, clock.today())
         details = {**details, "on_behalf_of": audit.who(subject_id), "mandate": mandate.id if mandate else None}
+    if actor.staff_id is not None:  # done at the desk: the case it was done in (its reason is in the case's entries)
+        details = {**details, "case": actor.case_id}
     audit.append(actor.label, audit.who(subject_id), action, actor.channel, reference=record.reference, **details)
     if on_behalf:
         _tell_on_behalf(actor, person, action, record)
-    elif actor.channel in ("web", "voice"):  # an SMS request is answered with its reference already
-        text = messages.receipt(person, action, record.reference) if person.mobile else None
+    elif actor.channel in ("web", "voice", "desk"):  # an SMS request is answered with its reference already
+        # Done at the desk, the usual receipt goes by SMS, or by post without a mobile: the person keeps a trace.
+        text = messages.receipt(person, action, record.reference) \
+            if person.mobile or actor.channel == "desk" else None
         if text:
-            outbox.queue(person, text, record.reference, channel="sms")
+            outbox.queue(person, text, record.reference, channel="sms" if person.mobile else "letter")
     return record
 
 

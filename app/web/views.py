@@ -38,7 +38,7 @@ from ..domain.errors import (
 )
 from ..domain.mandates import add_months
 from ..domain.reasons import Reason
-from ..services import Actor, access, commands, helpers, identity, mandates, spaces
+from ..services import Actor, access, commands, helpers, identity, mandates, spaces, staff
 from ..services.crypto import lookup
 from .forms import (
     ActingForForm,
@@ -517,7 +517,8 @@ def history():
 def activity():
     records = spaces.activity(g.actor, g.subject_id)
     return render_template("pages/activity.html", records=records, space=spaces.view(g.actor, g.subject_id),
-                           names=mandates.names_of({r.actor_id for r in records if r.actor_id is not None}))
+                           names=mandates.names_of({r.actor_id for r in records if r.actor_id is not None}),
+                           desk_staff=staff.who_of({r.staff_id for r in records if r.staff_id is not None}))
 
 
 # --- trusted helpers -----------------------------------------------------------------------

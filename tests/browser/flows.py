@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Callable
 
+STAFF_PASSPHRASE = "violet tramway cinq hérissons"
 WRONG_CODE = "AAAA-AAAA-AAAA"  # a well-formed letter code that is nobody's
 UNKNOWN = {"nir": "213057505601783", "vitale_serial": "80123456789", "birth_date": "25/03/1950"}  # valid, not enrolled
 MALFORMED = {"nir": "1 84 12", "vitale_serial": "12AB", "birth_date": "31/02/1950", "code": "ab"}  # a slip in each
@@ -144,6 +145,26 @@ class People:
             db.session.merge(Throttle(key=nir_key, failures=10, window_started_at=now, last_failure_at=now,
                                       locked_until=now + timedelta(hours=24)))
             db.session.commit()
+
+    def staff(self, role: str = "agent") -> tuple[str, str]:
+        """A member of staff of the desk, enrolled: (email, TOTP secret); the passphrase is STAFF_PASSPHRASE."""
+        import pyotp
+
+        from app.services import staff
+        email, secret = f"{role}.{pyotp.random_base32()[:6].lower()}@staff.example", pyotp.random_base32()
+        with self.app.app_context():
+            staff.enrol_demo(email, role, f"{role.title()} Test", STAFF_PASSPHRASE, secret)
+        return email, secret
+
+    def enrolment_link(self, role: str = "counsellor") -> str:
+        from app.services import staff
+        with self.app.app_context():
+            return "/desk/enrol/" + staff.add(f"new.{role}@staff.example", role, "N. Nouveau")
+
+    @staticmethod
+    def totp(secret: str) -> str:
+        import pyotp
+        return pyotp.TOTP(secret).now()
 
     def new_code(self, holder):
         """A new letter code for someone who already used theirs, as if they had asked for one."""
@@ -334,5 +355,31 @@ def walk_helpers(w: Walk, people: People) -> None:
     w.go("/history/activity").sees(".entry", 5)
 
 
+def walk_desk(w: Walk, people: People) -> None:
+    """The desk: a wrong sign-in, then a case opened, the person identified with them, an act, the case closed;
+    then a new member of staff's enrolment (passphrase, authenticator)."""
+    email, secret = people.staff("agent")
+    holder = people.enrol(days_ago=60)
+    w.go("/desk/").at("/desk/sign-in")
+    w.submit({"email": email, "passphrase": "not the right passphrase", "code": "000000"}).has_errors(fields=0)
+    w.submit({"email": email, "passphrase": STAFF_PASSPHRASE, "code": people.totp(secret)}).at("/desk/")
+    w.click("main form button", status=400).has_errors(fields=0)      # no reason given
+    w.page.check("#reason-call")
+    w.click("main form button").sees("#nir")
+    w.submit({**holder.form(), "vitale_serial": "80000000000"}).has_errors(fields=0)  # a wrong serial
+    w.submit(holder.form()).sees("main .actions a")
+    w.click("main .actions a[href$='/do/samu-off']")
+    w.click("main form button").has_receipt()
+    w.click("main a[href*='/desk/cases/']")                           # back to the case
+    w.click("main form button.secondary").at("/desk/")                # the case closed
+    w.click("header form button").at("/desk/sign-in")
+
+    w.go(people.enrolment_link())
+    w.submit({"passphrase": "short", "again": "short"}).has_errors(fields=0)
+    w.submit({"passphrase": STAFF_PASSPHRASE, "again": STAFF_PASSPHRASE}).sees(".qr svg")
+    key = w.page.locator(".ref").inner_text().replace(" ", "")
+    w.submit({"code": people.totp(key)}).at("/desk/sign-in")
+
+
 FLOWS = {"public": walk_public, "oppose": walk_oppose, "history": walk_history, "settings": walk_settings,
-         "helpers": walk_helpers}
+         "helpers": walk_helpers, "desk": walk_desk}

@@ -59,7 +59,7 @@ def test_saying_conseiller_at_any_step_transfers(app, fr, agents_at, words):
         assert step(app, c) == "transfer", c.last
 
 
-def test_the_whisper_says_in_one_sentence_what_the_caller_was_doing_and_no_number(app, en, enrol, agents_at):
+def test_the_whisper_says_in_one_sentence_what_the_caller_was_doing_then_only_a_desk_code(app, en, enrol, agents_at):
     agents_at(MONDAY_10_PARIS)
     holder = enrol(days_ago=60)
     c = en().press("4").identify(holder)
@@ -72,9 +72,12 @@ def test_the_whisper_says_in_one_sentence_what_the_caller_was_doing_and_no_numbe
     response = app.test_client().post(url, data=params, headers={"X-Twilio-Signature": signature})
     assert response.status_code == 200
     says = [el.text for el in ET.fromstring(response.get_data(as_text=True)).iter("Say")]
-    assert len(says) == 1 and says[0].count(".") == 1
+    assert len(says) == 2 and says[0].count(".") == 1
     assert "urgence" in says[0] and "identifiée" in says[0].replace("identifié", "identifiée")
     assert not any(ch.isdigit() for ch in says[0])
+    # then, for an identified caller, the desk's one-time code (issue 14): six digits, twice, nothing of theirs
+    digits = "".join(ch for ch in says[1] if ch.isdigit())
+    assert len(digits) == 12 and digits[:6] == digits[6:] and digits[:6] not in holder.nir
     assert app.test_client().post(url, data=params).status_code == 403  # unsigned
 
 

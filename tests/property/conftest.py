@@ -34,10 +34,10 @@ from tests.conftest import Holder as Someone  # a person of the batch, with what
 
 # A person's state: any change here must come from valid input (and, for an action, with its receipt).
 STATE_TABLES = {"person", "health_space", "provisional_code", "access_event", "blocked_professional",
-                "access_report", "action_record", "outbox_message", "mandate", "callback"}
+                "access_report", "action_record", "outbox_message", "mandate", "callback", "staff", "desk_case"}
 # Bookkeeping that a failed or refused attempt is allowed (often required) to write.
 LOG_TABLES = {"throttle", "audit_entry", "audit_head", "web_session", "call_state", "inbound_message",
-              "one_time_code"}
+              "one_time_code", "staff_session", "desk_transfer"}
 
 
 def all_tables() -> dict:

@@ -317,3 +317,57 @@ def test_twelve_calls_booking_one_number_at_once_book_two(app, live_server, out_
     seen = f"answers {dict(statuses)}; {booked} callbacks booked, {refused} told the number has its callbacks"
     assert statuses == {200: n}, seen
     assert booked == 2 and refused == n - 2, seen
+
+
+# --- H. the desk's sign-in: guesses at once, and one authenticator code sent twice at once --------------------
+
+DESK_PASSPHRASE = "violet tramway cinq hérissons"
+
+
+def _desk_member(app, email: str, secret: str) -> None:
+    from app.services import staff
+    with app.app_context():
+        staff.enrol_demo(email, "agent", "Burst Test", DESK_PASSPHRASE, secret)
+
+
+def test_twenty_desk_sign_in_guesses_at_once_count_five_and_lock_the_account(app, live_server):  # noqa: F811
+    import pyotp
+
+    from app.models import StaffSession
+    secret = pyotp.random_base32()
+    _desk_member(app, "burst.guess@staff.example", secret)
+    n, allowed = 20, app.config["STAFF_LOCK_AFTER"]
+
+    def prepare(i):
+        b = Browser(live_server, "en")
+        return b, b.get("/desk/sign-in")
+
+    pages = burst(n, prepare, lambda i, bp: bp[0].submit(bp[1], {
+        "email": "burst.guess@staff.example", "passphrase": f"wrong guess number {i}", "code": "000000"}))
+    checked = _audited(app, "staff.sign_in_failed")
+    locked = sum("paused" in p.text for p in pages)
+    assert Counter(p.status for p in pages) == {200: n}, _kinds(pages)
+    assert checked == allowed and locked == n - allowed, f"{checked} checked, {locked} locked: {_kinds(pages)}"
+    b = Browser(live_server, "en")
+    right = b.submit(b.get("/desk/sign-in"), {"email": "burst.guess@staff.example", "passphrase": DESK_PASSPHRASE,
+                                              "code": pyotp.TOTP(secret).now()})
+    assert "paused" in right.text and _count(app, model=StaffSession) == 0
+
+
+def test_one_authenticator_code_sent_twelve_times_at_once_opens_one_session(app, live_server):  # noqa: F811
+    import pyotp
+
+    from app.models import StaffSession
+    secret = pyotp.random_base32()
+    _desk_member(app, "burst.replay@staff.example", secret)
+    n = 12
+
+    def prepare(i):
+        b = Browser(live_server, "en")
+        return b, b.get("/desk/sign-in")
+
+    code = pyotp.TOTP(secret).now()
+    pages = burst(n, prepare, lambda i, bp: bp[0].submit(bp[1], {
+        "email": "burst.replay@staff.example", "passphrase": DESK_PASSPHRASE, "code": code}))
+    assert sum(p.h1 == "Help a person" for p in pages) == 1, _kinds(pages)
+    assert _count(app, model=StaffSession) == 1

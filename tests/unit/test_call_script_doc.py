@@ -197,9 +197,16 @@ def test_the_adviser_transfer_whisper_and_callback(documents, which):
                 if line.startswith("| `")]
     shown = {(cells[1].strip().strip("`"), cells[2].strip()) for cells in whispers}
     assert shown == {(goal or "—", said) for goal in GOALS for said in ("oui / yes", "non / no")}, FIX
-    for cells in whispers:  # one sentence, never a number or a code
+    for cells in whispers:  # one sentence, never a number or a code of the person; then, identified, the desk's
         for text in (cells[3].strip(), cells[4].strip()):
-            assert text and "<br>" not in text and not re.search(r"\d", text), (cells, FIX)
+            first, *then = text.split("<br>")
+            assert first and not re.search(r"\d", first), (cells, FIX)
+            if cells[2].strip() == "oui / yes":
+                [desk] = then
+                digits = re.sub(r"\D", "", desk)  # a 6-digit code said twice
+                assert len(digits) == 12 and digits[:6] == digits[6:], (cells, FIX)
+            else:
+                assert not then, (cells, FIX)
 
 
 @pytest.mark.parametrize("which", ["committed", "generated"])

@@ -119,7 +119,46 @@ def _walk(app, enrol, lang) -> User:
     u.get("/history/activity")                                        # «X, on behalf of Y»
     h.get("/space")                                                   # the helper falls back to themselves
     u.pages.extend(h.pages)
+    u.pages.extend(_desk_walk(app, enrol, lang).pages)
     return u
+
+
+def _desk_walk(app, enrol, lang):
+    """The desk's pages (issue 14): sign-in and its errors, enrolment, a case, its acts and its history."""
+    from app import clock
+    from app.services import access, staff
+    from tests.desk.conftest import PASSPHRASE, Desk
+    secret = "BUDGETBUDGETBUDGETBUDGETBUDGETBU"
+    email = f"budget.{lang}@staff.example"
+    with app.app_context():
+        staff.enrol_demo(email, "agent", "A. Dupont", PASSPHRASE, secret)
+        link = "/desk/enrol/" + staff.add(f"new.{lang}@staff.example", "counsellor", "N. Nouveau")
+    d = Desk(app.test_client(), lang, email, secret)
+    d.encoding = "gzip"
+    d.get("/desk/enrol/nothing")                                      # a dead link
+    enrolling = d.get(link)
+    d.submit(enrolling, {"passphrase": "short", "again": "short"})    # refused
+    d.submit(enrolling, {"passphrase": PASSPHRASE, "again": PASSPHRASE})  # the QR code and the key
+    d.submit(d.get("/desk/sign-in"), {})                              # three empty fields
+    d.sign_in(passphrase="wrong wrong wrong wrong")
+    home = d.sign_in()
+    d.submit(home, {})                                                # a case without a reason
+    holder = enrol(days_ago=60, language=lang)
+    for i in range(25):
+        with app.app_context():
+            access.record_access(access.AccessAttempt(
+                nir=holder.nir, occurred_at=clock.now(), professional_name=f"Dr Marie-Bénédicte Lefèvre-Saint {i}",
+                profession="Médecin anesthésiste-réanimateur", organisation="Centre hospitalier universitaire",
+                mode="normal", section="Ordonnances", event_id=f"budget-desk-{lang}-{i}"), "api")
+    case_id, identify = d.open_case("appointment")
+    d.submit(identify, {**holder.form(), "vitale_serial": "80000000000"})  # no match
+    case = d.identify(holder, identify)
+    d.submit(d.get(case.soup.select_one("main a[href$='/do/samu-off']")["href"]))  # the act, then its receipt
+    d.get(f"/desk/cases/{case_id}/history")
+    d.get(f"/desk/cases/{case_id}/history?page=2")
+    d.submit(d.get(d.get(f"/desk/cases/{case_id}/history").soup.select(".entry a")[0]["href"]))
+    d.get(f"/desk/cases/{case_id}")
+    return d
 
 
 def _stylesheet_bytes(client, html: str, cache: dict) -> int:

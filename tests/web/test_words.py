@@ -80,7 +80,7 @@ def test_an_impossible_date_in_the_history_filter_is_named(app, enrol):
 @pytest.mark.parametrize("path", ["/identify", "/identify/sms", "/code/new"])
 def test_the_nir_field_shows_a_whole_spaced_nir_in_a_text_browser(user_en, path):
     field = user_en.get(path).soup.select_one("input#nir")
-    assert int(field["size"]) >= len("2 84 12 76 451 089 46")
+    assert int(field["size"]) >= len("2 84 12 76 451 089 93")
 
 
 def test_a_woman_who_said_no_reads_the_feminine(app, enrol):
@@ -116,3 +116,15 @@ def test_the_first_of_the_month_in_the_lockout_time(app, enrol):
     with app.test_request_context(), force_locale("en"):
         assert _fmt_until(datetime(2026, 12, 1, 9, 5)).startswith("1 December, ")
     clock.freeze(datetime(2026, 11, 24, 9, 0))
+
+
+def test_the_example_nir_of_the_identification_page_is_a_valid_one(client):
+    """A person who types the example to try gets the answer for a real number, not the «wrong key» slip."""
+    import re
+
+    from stdnum.fr import nir
+    for lang in ("fr", "en"):
+        client.set_cookie("lang", lang)
+        hint = client.get("/identify").get_data(as_text=True)
+        example = re.search(r"(\d \d\d \d\d \d\d \d\d\d \d\d\d \d\d)", hint).group(1)
+        assert nir.is_valid(example.replace(" ", "")), example

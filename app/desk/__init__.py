@@ -1,0 +1,337 @@
+"""The desk (/desk): staff of the 34 22 and France Services counsellors help a person, beside them or on the phone.
+
+One more channel adapter on the same commands (ARCHITECTURE.md): a member of staff signs in with a passphrase and
+an authenticator code, opens a case with a reason, identifies the person with them (the same four things), and
+acts at their request through the same command handlers, as `Actor(person, "desk", staff_id, case_id)`. Its own
+session cookie on the /desk path; every page no-store (app/web sets it on every page); roles and case ownership
+checked on the server on every route. Server-rendered and complete without JavaScript, in French and English.
+"""
+from functools import wraps
+
+import segno
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from .. import reasons, zones
+from ..domain.errors import CodeSpent, DomainError, IdentificationFailed, IdentificationLocked, NotFound
+from ..services import access, cases, commands, spaces, staff
+from ..web.forms import ConfirmForm, IdentifyForm
+from .forms import OpenCaseForm, PassphraseForm, SignInForm, TotpForm, TransferForm
+
+bp = Blueprint("desk", __name__, url_prefix="/desk")
+ROLES_THAT_HELP = ("agent", "counsellor", "supervisor")
+
+
+def cookie_name() -> str:
+    return "__Secure-relais-desk" if current_app.config["SESSION_COOKIE_SECURE"] else "relais-desk"
+
+
+def _set_cookie(response, token: str | None):
+    c = current_app.config
+    if token is None:
+        response.delete_cookie(cookie_name(), path="/desk", secure=c["SESSION_COOKIE_SECURE"], httponly=True,
+                               samesite="Strict")
+    else:
+        response.set_cookie(cookie_name(), token, path="/desk", secure=c["SESSION_COOKIE_SECURE"], httponly=True,
+                            samesite="Strict", max_age=c["STAFF_SESSION_MAX_HOURS"] * 3600)
+    return response
+
+
+def staff_only(*roles: str):
+    """The route for a signed-in member of staff of one of `roles` (all who help, by default); else sign-in, or
+    403 for another role: enforced here, on the server, whatever the page shows."""
+    allowed = roles or ROLES_THAT_HELP
+
+    def decorate(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            member, reason = staff.resolve(request.cookies.get(cookie_name()))
+            if member is None:
+                if reason == "idle":
+                    flash(_("You were signed out after %(minutes)s minutes without activity.",
+                            minutes=current_app.config["STAFF_SESSION_IDLE_MINUTES"]))
+                elif reason:
+                    flash(_("Your session has ended. Please sign in again."))
+                return _set_cookie(redirect(url_for("desk.sign_in")), None)
+            if member.role not in allowed:
+                abort(403)
+            g.staff = member
+            return view(*args, **kwargs)
+        return wrapper
+    return decorate
+
+
+def _client() -> str:
+    return request.remote_addr or "unknown"
+
+
+# --- signing in -------------------------------------------------------------------------------
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+def sign_in():
+    form = SignInForm()
+    failure = None
+    if form.validate_on_submit():
+        try:
+            token = staff.sign_in(form.email.data, form.passphrase.data, form.code.data, _client())
+        except staff.SignInFailed:
+            failure = _("The email address, the passphrase or the code is not right. Try again.")
+        except staff.SignInLocked as exc:
+            failure = _("Too many attempts. For safety, signing in is paused for this account until %(time)s.",
+                        time=f"{exc.until:%H:%M}")
+        else:
+            # A new session id at each sign-in: the one the browser had before (if any) ends.
+            staff.sign_out(request.cookies.get(cookie_name()))
+            return _set_cookie(redirect(url_for("desk.home")), token)
+    return render_template("desk/sign_in.html", form=form, failure=failure)
+
+
+@bp.post("/sign-out")
+def sign_out():
+    form = ConfirmForm()
+    if not form.validate_on_submit() and "csrf_token" in form.errors:
+        abort(400)
+    staff.sign_out(request.cookies.get(cookie_name()))
+    flash(_("You are signed out."))
+    return _set_cookie(redirect(url_for("desk.sign_in")), None)
+
+
+@bp.route("/enrol/<token>", methods=["GET", "POST"])
+def enrol(token):
+    """A one-time link: choose a passphrase, then register the authenticator with its first code."""
+    member = staff.enrolling(token)
+    if member is None:
+        return render_template("desk/enrol_gone.html"), 404
+    secret = staff.pending_secret(member) if member.passphrase_hash else None
+    if secret is None:
+        form = PassphraseForm()
+        problem = None
+        if form.validate_on_submit():
+            try:
+                secret = staff.set_passphrase(token, form.passphrase.data)
+            except staff.StaffError as exc:
+                problem = str(exc)
+            else:
+                return _totp_page(member, token, TotpForm(formdata=None))
+        return render_template("desk/enrol.html", form=form, problem=problem, member=member)
+    form = TotpForm()
+    if form.validate_on_submit():
+        try:
+            staff.confirm_totp(token, form.code.data)
+        except staff.StaffError:
+            form.code.errors = [_("This code is not right, or was already used. Enter the code your app shows now.")]
+        else:
+            flash(_("Your account is ready. Sign in with your email address, your passphrase and a code."))
+            return redirect(url_for("desk.sign_in"))
+    return _totp_page(member, token, form)
+
+
+def _totp_page(member, token, form):
+    member = staff.enrolling(token)
+    secret = staff.pending_secret(member)
+    qr = segno.make(staff.provisioning_uri(member, secret), error="m")
+    svg = qr.svg_inline(scale=4, dark="#000", light="#fff", omitsize=True)  # a viewBox: it shrinks at 200 % zoom
+    grouped = " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
+    return render_template("desk/enrol_totp.html", form=form, member=member, qr=svg, secret=grouped, token=token)
+
+
+# --- the desk's home and cases -----------------------------------------------------------------
+
+def _home(form=None, transfer=None, failure=None, status=200):
+    return render_template("desk/home.html", form=form or OpenCaseForm(formdata=None),
+                           transfer=transfer or TransferForm(formdata=None, prefix="transfer"), failure=failure,
+                           open_cases=cases.open_cases(g.staff.id)), status
+
+
+@bp.get("/")
+@staff_only()
+def home():
+    return _home()
+
+
+@bp.post("/cases")
+@staff_only()
+def open_case():
+    form = OpenCaseForm()
+    if not form.validate_on_submit():
+        return _home(form=form, status=400)
+    case_id = cases.open_case(g.staff.id, form.reason.data)
+    return redirect(url_for("desk.identify", case_id=case_id))
+
+
+@bp.post("/cases/transfer")
+@staff_only()
+def from_transfer():
+    """A call the phone line put through: the code of the whisper opens the case, the person identified."""
+    form = TransferForm(prefix="transfer")
+    if not form.validate_on_submit():
+        return _home(transfer=form, status=400)
+    try:
+        case_id = cases.from_transfer(g.staff.id, form.code.data)
+    except cases.TransferRefused as exc:
+        failure = _("Too many wrong codes. Wait 15 minutes, or identify the person with their 4 things.") \
+            if exc.locked else _("This code opens no call: it is wrong, used, or older than %(minutes)s minutes. "
+                                 "Identify the person with their 4 things.",
+                                 minutes=current_app.config["DESK_TRANSFER_MINUTES"])
+        return _home(transfer=form, failure=failure, status=400)
+    return redirect(url_for("desk.case", case_id=case_id))
+
+
+def _case(case_id: int, identified: bool = True):
+    try:
+        case = cases.get(case_id, g.staff.id)
+    except NotFound:
+        abort(404)
+    if case.closed_at is not None or (identified and case.person_id is None):
+        abort(404)
+    zones.read_by(case.person_id)  # times as the person reads them, where they live: staff read them out
+    return case
+
+
+@bp.route("/cases/<int(max=2147483647):case_id>/identify", methods=["GET", "POST"])
+@staff_only()
+def identify(case_id):
+    case = _case(case_id, identified=False)
+    if case.person_id is not None:
+        return redirect(url_for("desk.case", case_id=case.id))
+    form = IdentifyForm()
+    failure = None
+    if form.validate_on_submit():
+        try:
+            cases.identify(case.id, g.staff.id, form.nir.clean, form.vitale_serial.clean, form.birth_date.clean,
+                           form.code.clean, _client())
+        except CodeSpent as exc:
+            failure = reasons.say(exc.reason, reasons.WEB)
+        except IdentificationFailed:
+            failure = _("These details do not match our records. Check the four numbers with the person.")
+        except IdentificationLocked as exc:
+            failure = reasons.say(exc.reason, reasons.WEB, time=f"{exc.until:%H:%M}")
+        else:
+            return redirect(url_for("desk.case", case_id=case.id))
+    return render_template("desk/identify.html", form=form, failure=failure, case=case)
+
+
+def _acts(view) -> dict[str, tuple[str, object]]:
+    """What the person may ask for now: act name -> (what it does, its command)."""
+    acts = {}
+    if "oppose" in view.actions:
+        acts["oppose"] = (_("Say no to the creation of the health space"), commands.Oppose())
+    if "close" in view.actions:
+        acts["close-archive"] = (_("Close the health space, data kept 10 years"), commands.Close(False))
+        acts["close-delete"] = (_("Close the health space, data deleted within 3 months"), commands.Close(True))
+    if "reopen" in view.actions:
+        acts["reopen"] = (_("Reopen the health space"), commands.Reopen())
+    if "emergency" in view.actions:
+        e = view.emergency
+        acts["samu-" + ("off" if e.samu else "on")] = (
+            _("Refuse access by the SAMU") if e.samu else _("Allow access by the SAMU"),
+            commands.SetEmergency("samu", not e.samu))
+        acts["break_glass-" + ("off" if e.break_glass else "on")] = (
+            _("Refuse emergency access by any professional") if e.break_glass
+            else _("Allow emergency access by any professional"),
+            commands.SetEmergency("break_glass", not e.break_glass))
+        if e.masked_applies:
+            acts["masked-" + ("off" if e.masked else "on")] = (
+                _("Keep hidden documents hidden in an emergency") if e.masked
+                else _("Show hidden documents in an emergency"), commands.SetEmergency("masked", not e.masked))
+    if "history" in view.actions:
+        for mode, text in (("full", _("Messages at each access: with names")),
+                           ("discreet", _("Messages at each access: discreet")),
+                           ("off", _("Messages at each access: none"))):
+            if view.notices != mode:
+                acts["notices-" + mode] = (text, commands.SetNotifications(
+                    on=mode != "off", discreet=None if mode == "off" else mode == "discreet"))
+        acts["send-history"] = (_("Send the history to the person"), commands.SendHistory())
+    return acts
+
+
+def _line_act(actor, subject_id: int, act: str) -> tuple[str, object] | None:
+    """«block-<event>», «report-<event>»: an act on one line of the person's history (theirs only)."""
+    kind, _sep, number = act.partition("-")
+    if kind not in ("block", "report") or not number.isdigit() or not 0 < int(number) < 2**31:
+        return None
+    try:
+        event = access.event_for(actor, subject_id, int(number))
+    except NotFound:
+        return None
+    if kind == "block":
+        return _("Block %(name)s", name=event.professional_name), commands.Block(event.id)
+    return _("Report the access of %(name)s as not recognised", name=event.professional_name), \
+        commands.Report(event.id)
+
+
+@bp.get("/cases/<int(max=2147483647):case_id>")
+@staff_only()
+def case(case_id):
+    case = _case(case_id)
+    cases.viewed(case, "space")
+    view = spaces.view(cases.actor(case), case.person_id)
+    return render_template("desk/case.html", case=case, space=view, acts=_acts(view),
+                           activity=spaces.activity(cases.actor(case), case.person_id, limit=20))
+
+
+@bp.get("/cases/<int(max=2147483647):case_id>/history")
+@staff_only()
+def history(case_id):
+    case = _case(case_id)
+    page = request.args.get("page", "1")
+    page = int(page) if page.isascii() and page.isdigit() and len(page) < 7 else 1
+    cases.viewed(case, "history")
+    actor = cases.actor(case)
+    return render_template("desk/history.html", case=case, space=spaces.view(actor, case.person_id),
+                           result=access.history(actor, case.person_id, page))
+
+
+@bp.route("/cases/<int(max=2147483647):case_id>/do/<act>", methods=["GET", "POST"])
+@staff_only()
+def act(case_id, act):
+    case = _case(case_id)
+    actor = cases.actor(case)
+    view = spaces.view(actor, case.person_id)
+    acts = _acts(view)
+    if "history" in view.actions and (line := _line_act(actor, case.person_id, act)) is not None:
+        acts[act] = line
+    form = ConfirmForm()
+    key = f"desk:{g.staff.id}:{case.id}:{(form.token.data or '')[:30]}"
+    if form.validate_on_submit() and (first := spaces.done_with(key)) is not None:  # sent twice: the first receipt
+        return render_template("desk/done.html", case=case, what=acts.get(act, ("", None))[0], receipt=first,
+                               space=view)
+    if act not in acts:
+        flash(_("This action is not possible now. Nothing was changed."))
+        return redirect(url_for("desk.case", case_id=case.id))
+    what, command = acts[act]
+    if form.validate_on_submit():
+        try:
+            receipt = commands.dispatch(command, actor, case.person_id, key)
+        except DomainError as exc:
+            flash(reasons.say(exc.reason, reasons.WEB))
+            return redirect(url_for("desk.case", case_id=case.id))
+        return render_template("desk/done.html", case=case, what=what, receipt=receipt, space=view)
+    cases.viewed(case, "act:" + act)
+    return render_template("desk/act.html", case=case, act=act, what=what, space=view, form=form.with_token())
+
+
+@bp.post("/cases/<int(max=2147483647):case_id>/close")
+@staff_only()
+def close_case(case_id):
+    form = ConfirmForm()
+    if not form.validate_on_submit() and "csrf_token" in form.errors:
+        abort(400)
+    try:
+        cases.close(case_id, g.staff.id)
+    except NotFound:
+        abort(404)
+    flash(_("The case is closed."))
+    return redirect(url_for("desk.home"))
+
+
+def masked_nir(tail: str | None) -> str:
+    """All a member of staff sees of a NIR once the person is identified: its last 3 characters, in the groups
+    of the card («• •• •• •• ••• ••3 76»)."""
+    tail = (tail or "???")[-3:].rjust(3, "?")
+    return f"\u2022 \u2022\u2022 \u2022\u2022 \u2022\u2022 \u2022\u2022\u2022 \u2022\u2022{tail[0]} {tail[1:]}"
+
+
+def register(app) -> None:
+    app.register_blueprint(bp)
+    app.jinja_env.filters["masked_nir"] = masked_nir

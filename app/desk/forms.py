@@ -1,0 +1,53 @@
+"""The desk's forms: every field validated on the server, with a plain error (Flask-WTF, CSRF on each)."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, RadioField, StringField
+from wtforms.validators import InputRequired, Length, Regexp, ValidationError
+
+from ..services.cases import REASONS
+
+SIX_DIGITS = _l("Enter the 6 digits your app shows now.")
+
+
+def _six_digits():
+    return [InputRequired(message=SIX_DIGITS), Regexp(r"^\s*\d{3}\s?\d{3}\s*$", message=SIX_DIGITS)]
+
+
+class SignInForm(FlaskForm):
+    email = StringField(_l("Email address"), validators=[InputRequired(message=_l("Enter your email address.")),
+                                                         Length(max=254, message=_l("Enter your email address."))])
+    passphrase = PasswordField(_l("Passphrase"), validators=[InputRequired(message=_l("Enter your passphrase.")),
+                                                             Length(max=200, message=_l("Enter your passphrase."))])
+    code = StringField(_l("Code of your authenticator app"), validators=_six_digits())
+
+
+class PassphraseForm(FlaskForm):
+    passphrase = PasswordField(_l("Choose a passphrase"),
+                               validators=[InputRequired(message=_l("Choose a passphrase of at least 12 characters."))])
+    again = PasswordField(_l("Type it again"), validators=[InputRequired(message=_l("Type your passphrase again."))])
+
+    def validate_again(self, field):
+        if field.data != self.passphrase.data:
+            raise ValidationError(_l("The two passphrases are not the same."))
+
+
+class TotpForm(FlaskForm):
+    code = StringField(_l("Code shown by the app"), validators=_six_digits())
+
+
+class OpenCaseForm(FlaskForm):
+    reason = RadioField(_l("Why are you helping this person?"),
+                        choices=[("call", _l("A call to the 34 22")), ("callback", _l("A callback asked for")),
+                                 ("appointment", _l("An appointment at a France Services office"))],
+                        validators=[InputRequired(message=_l("Choose why you are helping this person."))])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        assert {c[0] for c in self.reason.choices} == set(REASONS)
+
+
+class TransferForm(FlaskForm):
+    code = StringField(_l("Desk code heard before the call"),
+                       validators=[InputRequired(message=_l("Type the 6 digits you heard before the call.")),
+                                   Regexp(r"^\s*\d{3}\s?\d{3}\s*$",
+                                          message=_l("Type the 6 digits you heard before the call."))])
