@@ -293,9 +293,11 @@ class Callback(db.Model):
     language: Mapped[str] = mapped_column(String(2))
     channel: Mapped[str] = mapped_column(String(8))
     idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
-    status: Mapped[str] = mapped_column(String(10), default="pending", index=True)  # pending, done, cancelled
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
+    status: Mapped[str] = mapped_column(String(10), default="pending", index=True)  # pending, done, no_answer,
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)       # cancelled
     done_at: Mapped[datetime | None] = mapped_column(DateTime)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True)  # the adviser who took it
+    taken_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class Staff(db.Model):

@@ -13,8 +13,15 @@ from flask import Blueprint, abort, current_app, flash, g, redirect, render_temp
 from flask_babel import gettext as _
 
 from .. import reasons, zones
-from ..domain.errors import CodeSpent, DomainError, IdentificationFailed, IdentificationLocked, NotFound
-from ..services import access, cases, commands, spaces, staff
+from ..domain.errors import (
+    CodeSpent,
+    DomainError,
+    IdentificationFailed,
+    IdentificationLocked,
+    InvalidTransition,
+    NotFound,
+)
+from ..services import Actor, access, callbacks, cases, commands, spaces, staff
 from ..web.forms import ConfirmForm, IdentifyForm
 from .forms import OpenCaseForm, PassphraseForm, SignInForm, TotpForm, TransferForm
 
@@ -323,6 +330,47 @@ def close_case(case_id):
         abort(404)
     flash(_("The case is closed."))
     return redirect(url_for("desk.home"))
+
+
+# --- the callbacks asked for on the phone line (agents and supervisors) ---------------------------------
+
+PHONE_ROLES = ("agent", "supervisor")
+
+
+def _staff_actor() -> Actor:
+    return Actor(None, "desk", staff_id=g.staff.id)
+
+
+@bp.get("/callbacks")
+@staff_only(*PHONE_ROLES)
+def callbacks_queue():
+    """The callbacks to make, oldest first: taken by whom; the number only to the adviser who took it."""
+    rows = callbacks.pending(limit=200)
+    return render_template("desk/callbacks.html", rows=rows,
+                           names=staff.who_of({r.staff_id for r in rows if r.staff_id}))
+
+
+@bp.post("/callbacks/<int(max=2147483647):callback_id>/<outcome>")
+@staff_only(*PHONE_ROLES)
+def callback_outcome(callback_id, outcome):
+    form = ConfirmForm()
+    if not form.validate_on_submit() and "csrf_token" in form.errors:
+        abort(400)
+    act = {"take": callbacks.take, "done": callbacks.mark_done, "no-answer": callbacks.no_answer}.get(outcome)
+    if act is None:
+        abort(404)
+    try:
+        act(callback_id, _staff_actor())
+    except NotFound:
+        abort(404)
+    except InvalidTransition as exc:
+        flash(_("Another adviser has taken this callback.") if exc.state == "taken"
+              else _("This callback is closed already."))
+    else:
+        flash({"take": _("The callback is yours: call the number shown."),
+               "done": _("The callback is done. Its number is forgotten."),
+               "no-answer": _("Nobody answered: the callback is closed and its number forgotten.")}[outcome])
+    return redirect(url_for("desk.callbacks_queue"))
 
 
 def masked_nir(tail: str | None) -> str:

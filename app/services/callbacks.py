@@ -25,7 +25,7 @@ from .validation import FRENCH_REGIONS
 SLOTS = ("am", "pm")
 GOALS = (None, "change", "history", "emergency", "for_other", "helpers")  # what the caller was doing
 OUTCOMES = ("dialled", "answered", "no-answer", "closed")                 # of a transfer to an adviser
-PENDING, DONE, CANCELLED = "pending", "done", "cancelled"
+PENDING, DONE, NO_ANSWER, CANCELLED = "pending", "done", "no_answer", "cancelled"
 PN = phonenumbers.PhoneNumberType
 CALLABLE = (PN.FIXED_LINE, PN.MOBILE, PN.FIXED_LINE_OR_MOBILE, PN.VOIP)  # never a premium-rate or service number
 MOBILE = (PN.MOBILE, PN.FIXED_LINE_OR_MOBILE)
@@ -48,6 +48,7 @@ class CallbackView:
     created_at: datetime
     done_at: datetime | None
     call_hours: tuple[datetime, datetime] | None = None  # overseas: when to call, on the person's clock
+    staff_id: int | None = None  # the adviser who took it at the desk
 
 
 def zone_of_number(e164: str | None):
@@ -76,8 +77,9 @@ def french_number(phone: str) -> phonenumbers.PhoneNumber:
 
 
 def _who(actor: Actor | None) -> str:
-    """Who acts, as the audit log names them: the person, the operator at the terminal, or an unknown caller."""
-    if actor is not None and actor.person_id is not None:
+    """Who acts, as the audit log names them: the person, staff at the desk, the operator at the terminal, or an
+    unknown caller."""
+    if actor is not None and (actor.person_id is not None or actor.staff_id is not None):
         return actor.label
     return {"cli": "operator", "job": "system"}.get(actor.channel if actor else "", "anonymous")
 
@@ -145,7 +147,7 @@ def _view(row: Callback) -> CallbackView:
     zone = zone_of_number(phone)
     return CallbackView(row.id, row.reference, row.slot_day, row.slot, phone, row.goal, row.language, row.status,
                         row.person_id, row.created_at, row.done_at,
-                        agents.call_hours(row.slot_day, row.slot, zone) if zone else None)
+                        agents.call_hours(row.slot_day, row.slot, zone) if zone else None, row.staff_id)
 
 
 def pending(limit: int = 100) -> list[CallbackView]:
@@ -162,15 +164,18 @@ def latest(limit: int = 100) -> list[CallbackView]:
 
 
 def _close(callback_id: int, actor: Actor, status: str) -> CallbackView:
-    """Pending -> done or cancelled, once (a conditional update), the number forgotten; audited."""
+    """Pending -> done, no answer or cancelled, once (a conditional update), the number forgotten; audited. At the
+    desk, only by the adviser who took it."""
+    mine = [Callback.staff_id == actor.staff_id] if actor.staff_id is not None else []
     with transaction():
-        changed = db.session.execute(db.update(Callback).where(Callback.id == callback_id, Callback.status == PENDING)
+        changed = db.session.execute(db.update(Callback).where(Callback.id == callback_id, Callback.status == PENDING,
+                                                               *mine)
                                      .values(status=status, phone_sealed=None, done_at=clock.now())).rowcount
         row = db.session.get(Callback, callback_id, populate_existing=True)
         if row is None:
             raise NotFound()
-        if not changed and row.status != status:
-            raise InvalidTransition(row.status, "callback." + status)
+        if not changed and (row.status != status or (actor.staff_id is not None and row.staff_id != actor.staff_id)):
+            raise InvalidTransition(row.status if row.status != PENDING else "taken", "callback." + status)
         if changed:
             audit.append(_who(actor), audit.who(row.person_id) if row.person_id else None, "callback." + status,
                          actor.channel, callback=row.id, reference=row.reference)
@@ -181,6 +186,29 @@ def _close(callback_id: int, actor: Actor, status: str) -> CallbackView:
 def mark_done(callback_id: int, actor: Actor) -> CallbackView:
     """The adviser has called back. Marking it done again changes nothing."""
     return _close(callback_id, actor, DONE)
+
+
+def no_answer(callback_id: int, actor: Actor) -> CallbackView:
+    """The adviser called, nobody answered: closed, the number forgotten (the person can call the 34 22 again)."""
+    return _close(callback_id, actor, NO_ANSWER)
+
+
+def take(callback_id: int, actor: Actor) -> CallbackView:
+    """An adviser at the desk takes a callback to make: its number is shown to them, and to nobody else, while it
+    is open. One conditional UPDATE: two advisers taking it at once, one gets it."""
+    with transaction():
+        changed = db.session.execute(db.update(Callback).where(
+            Callback.id == callback_id, Callback.status == PENDING, Callback.staff_id.is_(None))
+            .values(staff_id=actor.staff_id, taken_at=clock.now())).rowcount
+        row = db.session.get(Callback, callback_id, populate_existing=True)
+        if row is None:
+            raise NotFound()
+        if not changed and not (row.status == PENDING and row.staff_id == actor.staff_id):
+            raise InvalidTransition(row.status if row.status != PENDING else "taken", "callback.take")
+        if changed:
+            audit.append(_who(actor), audit.who(row.person_id) if row.person_id else None, "callback.taken",
+                         actor.channel, callback=row.id, reference=row.reference)
+        return _view(row)
 
 
 def cancel(callback_id: int, actor: Actor) -> CallbackView:

@@ -187,6 +187,11 @@ def register(app: Flask) -> None:
         return error_page(413, _("This request is too large"),
                           _("Nothing was changed. Go back and check what you typed, then try again."))
 
+    @app.errorhandler(403)
+    def forbidden(exc):
+        return error_page(403, _("This page is not open to you"),
+                          _("Nothing was changed. Go back to the page you came from."))
+
     @app.errorhandler(404)
     def not_found(exc):
         return error_page(404, _("Page not found"), _("Check the address, or go back to the home page."))

@@ -363,15 +363,17 @@ def walk_desk(w: Walk, people: People) -> None:
     w.go("/desk/").at("/desk/sign-in")
     w.submit({"email": email, "passphrase": "not the right passphrase", "code": "000000"}).has_errors(fields=0)
     w.submit({"email": email, "passphrase": STAFF_PASSPHRASE, "code": people.totp(secret)}).at("/desk/")
-    w.click("main form button", status=400).has_errors(fields=0)      # no reason given
+    w.click("main form[action$='/transfer'] button", status=400).has_errors(fields=1)  # no desk code typed
+    w.click("main form[action$='/desk/cases'] button", status=400).has_errors(fields=0)  # no reason given
     w.page.check("#reason-call")
-    w.click("main form button").sees("#nir")
+    w.click("main form[action$='/desk/cases'] button").sees("#nir")
     w.submit({**holder.form(), "vitale_serial": "80000000000"}).has_errors(fields=0)  # a wrong serial
     w.submit(holder.form()).sees("main .actions a")
     w.click("main .actions a[href$='/do/samu-off']")
     w.click("main form button").has_receipt()
     w.click("main a[href*='/desk/cases/']")                           # back to the case
     w.click("main form button.secondary").at("/desk/")                # the case closed
+    w.click("header a[href='/desk/callbacks']").at("/desk/callbacks")  # the callbacks queue (none)
     w.click("header form button").at("/desk/sign-in")
 
     w.go(people.enrolment_link())
