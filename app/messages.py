@@ -129,6 +129,13 @@ def receipt(person, action: str, reference: str) -> str | None:
         return None
 
 
+def report_closed(person, case: str, reference: str) -> str:
+    """To the person who reported an access: the case has been looked into and is closed (no detail of it)."""
+    with force_locale(person.language):
+        return _("Relais: your report of an access, case %(case)s, has been looked into and is closed. For a "
+                 "question, call 34 22. Ref %(ref)s", case=format_reference(case), ref=format_reference(reference))
+
+
 def reminder(person, window_end, reference: str) -> str:
     with force_locale(person.language):
         return _("Relais: you can say no to your health space until %(date)s. After that, it is created. "

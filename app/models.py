@@ -143,6 +143,11 @@ class AccessReport(db.Model):
     access_event_id: Mapped[int] = mapped_column(ForeignKey("access_event.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=clock.now)
     channel: Mapped[str] = mapped_column(String(8))
+    # handled at the desk: new -> in_progress (taken by a member of staff) -> closed (the person is told)
+    status: Mapped[str] = mapped_column(String(12), default="new", server_default="new", index=True)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True)
+    notes: Mapped[str | None] = mapped_column(Text)     # the staff's notes on the case, never medical content
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
     __table_args__ = (UniqueConstraint("person_id", "access_event_id"),)
 
 

@@ -11,6 +11,7 @@ from functools import wraps
 import segno
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from .. import reasons, zones
 from ..domain.errors import (
@@ -21,9 +22,9 @@ from ..domain.errors import (
     InvalidTransition,
     NotFound,
 )
-from ..services import Actor, access, callbacks, cases, commands, spaces, staff
+from ..services import Actor, access, callbacks, cases, commands, dashboard, reported, spaces, staff
 from ..web.forms import ConfirmForm, IdentifyForm
-from .forms import OpenCaseForm, PassphraseForm, SignInForm, TotpForm, TransferForm
+from .forms import NoteForm, OpenCaseForm, PassphraseForm, SignInForm, TotpForm, TransferForm
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
 ROLES_THAT_HELP = ("agent", "counsellor", "supervisor")
@@ -371,6 +372,77 @@ def callback_outcome(callback_id, outcome):
                "done": _("The callback is done. Its number is forgotten."),
                "no-answer": _("Nobody answered: the callback is closed and its number forgotten.")}[outcome])
     return redirect(url_for("desk.callbacks_queue"))
+
+
+# --- accesses reported as not recognised ------------------------------------------------------------
+
+@bp.get("/reports")
+@staff_only()
+def reports_queue():
+    """The new reports and one's own (a supervisor: all), oldest first; what happened, never who reported it."""
+    rows = reported.queue(g.staff)
+    return render_template("desk/reports.html", rows=rows, names=staff.who_of({r.staff_id for r in rows
+                                                                               if r.staff_id}))
+
+
+NOTE_PROBLEMS = {"empty": _l("Write the note first."),
+                 "too_long": _l("A note has 1,000 characters at most."),
+                 "number": _l("A note never keeps a social security or phone number: write it without the number.")}
+
+
+def _report_page(report_id: int, form=None, status: int = 200):
+    try:
+        report = reported.get(report_id, g.staff)
+    except NotFound:
+        abort(404)
+    return render_template("desk/report.html", report=report, form=form or NoteForm(formdata=None),
+                           names=staff.who_of({report.staff_id} if report.staff_id else set())), status
+
+
+@bp.get("/reports/<int(max=2147483647):report_id>")
+@staff_only()
+def report(report_id):
+    return _report_page(report_id)
+
+
+@bp.post("/reports/<int(max=2147483647):report_id>/<step>")
+@staff_only()
+def report_step(report_id, step):
+    if step not in ("take", "note", "close"):
+        abort(404)
+    form = NoteForm() if step == "note" else ConfirmForm()
+    if not form.validate_on_submit():
+        if "csrf_token" in form.errors:
+            abort(400)
+        if step == "note":
+            return _report_page(report_id, form, 400)
+    try:
+        if step == "take":
+            reported.take(report_id, g.staff)
+            flash(_("The report is yours."))
+        elif step == "note":
+            reported.add_note(report_id, g.staff, form.note.data)
+            flash(_("The note is added."))
+        else:
+            reported.close(report_id, g.staff)
+            flash(_("The report is closed. The person is told, by SMS or by post."))
+    except NotFound:
+        abort(404)
+    except reported.NoteRefused as exc:
+        form.note.errors = [str(NOTE_PROBLEMS[str(exc)])]
+        return _report_page(report_id, form, 400)
+    except InvalidTransition:
+        flash(_("This report is handled by someone else, or closed already."))
+    return redirect(url_for("desk.report", report_id=report_id))
+
+
+# --- a picture of the service (supervisors) ---------------------------------------------------------
+
+@bp.get("/dashboard")
+@staff_only("supervisor")
+def dashboard_page():
+    """Counts a day and what waits now, as server-rendered SVG charts: never a person."""
+    return render_template("desk/dashboard.html", charts=dashboard.charts(), queues=dashboard.queues())
 
 
 def masked_nir(tail: str | None) -> str:

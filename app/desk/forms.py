@@ -1,7 +1,7 @@
 """The desk's forms: every field validated on the server, with a plain error (Flask-WTF, CSRF on each)."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, RadioField, StringField
+from wtforms import PasswordField, RadioField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Regexp, ValidationError
 
 from ..services.cases import REASONS
@@ -51,3 +51,7 @@ class TransferForm(FlaskForm):
                        validators=[InputRequired(message=_l("Type the 6 digits you heard before the call.")),
                                    Regexp(r"^\s*\d{3}\s?\d{3}\s*$",
                                           message=_l("Type the 6 digits you heard before the call."))])
+
+
+class NoteForm(FlaskForm):
+    note = TextAreaField(_l("Add a note"), validators=[InputRequired(message=_l("Write the note first."))])

@@ -156,6 +156,17 @@ class People:
             staff.enrol_demo(email, role, f"{role.title()} Test", STAFF_PASSPHRASE, secret)
         return email, secret
 
+    def report(self, holder) -> None:
+        """An access to the holder's space, reported by them as not recognised."""
+        from app import clock
+        from app.services import Actor, access
+        with self.app.app_context():
+            event = access.record_access(access.AccessAttempt(
+                nir=holder.nir, occurred_at=clock.now(), professional_name="Dr Inconnu", profession="Médecin",
+                organisation="Clinique du Lac", mode="normal", section="Ordonnances",
+                event_id=f"walk-report-{holder.nir}"), "api")[0]
+            access.report_access(Actor(holder.person_id, "web"), holder.person_id, event.id, f"walk:{holder.nir}")
+
     def enrolment_link(self, role: str = "counsellor") -> str:
         from app.services import staff
         with self.app.app_context():
@@ -374,6 +385,17 @@ def walk_desk(w: Walk, people: People) -> None:
     w.click("main a[href*='/desk/cases/']")                           # back to the case
     w.click("main form button.secondary").at("/desk/")                # the case closed
     w.click("header a[href='/desk/callbacks']").at("/desk/callbacks")  # the callbacks queue (none)
+    people.report(holder)
+    w.click("header a[href='/desk/reports']").at("/desk/reports").click("main .entry a")
+    w.click("main form button")                                       # take the report
+    w.submit({"note": "rappeler au 06 12 34 56 78"}, button="main form[action$='/note'] button",
+             status=400).has_errors(fields=1)                         # a number in a note: refused
+    w.submit({"note": "Clinique appelée : homonyme."}, button="main form[action$='/note'] button")
+    w.click("main form[action$='/close'] button").sees("main form", 0)  # closed: the person is told
+    w.click("header form button").at("/desk/sign-in")
+    boss, boss_key = people.staff("supervisor")                      # a supervisor's picture of the service
+    w.submit({"email": boss, "passphrase": STAFF_PASSPHRASE, "code": people.totp(boss_key)}).at("/desk/")
+    w.click("header a[href='/desk/dashboard']").sees("main svg", 3)
     w.click("header form button").at("/desk/sign-in")
 
     w.go(people.enrolment_link())

@@ -158,6 +158,26 @@ def _desk_walk(app, enrol, lang):
     d.get(f"/desk/cases/{case_id}/history?page=2")
     d.submit(d.get(d.get(f"/desk/cases/{case_id}/history").soup.select(".entry a")[0]["href"]))
     d.get(f"/desk/cases/{case_id}")
+    with app.app_context():  # a report to handle: the queue, the report, a refused note, a note, closed
+        from app.models import AccessEvent, db
+        from app.services import Actor
+        event_id = db.session.scalar(db.select(AccessEvent.id).where(AccessEvent.person_id == holder.person_id)
+                                     .order_by(AccessEvent.id.desc()))
+        access.report_access(Actor(holder.person_id, "web"), holder.person_id, event_id, f"budget:{lang}")
+    report = d.get(d.get("/desk/reports").soup.select_one(".entry a")["href"])
+    taken = d.submit(report)
+    d.submit(taken, {"note": "06 12 34 56 78"}, form_index=1)
+    noted = d.submit(taken, {"note": "Clinique appelée : homonyme. " * 30}, form_index=1)
+    d.submit(noted, {}, form_index=2)
+    d.get("/desk/callbacks")
+    d.get("/desk/nope")
+    with app.app_context():
+        staff.enrol_demo(f"boss.{lang}@staff.example", "supervisor", "M. Lefèvre", PASSPHRASE, secret)
+    boss = Desk(app.test_client(), lang, f"boss.{lang}@staff.example", secret)
+    boss.encoding = "gzip"
+    boss.sign_in(shift=1)
+    boss.get("/desk/dashboard")
+    d.pages.extend(boss.pages)
     return d
 
 
