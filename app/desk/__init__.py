@@ -6,14 +6,15 @@ acts at their request through the same command handlers, as `Actor(person, "desk
 session cookie on the /desk path; every page no-store (app/web sets it on every page); roles and case ownership
 checked on the server on every route. Server-rendered and complete without JavaScript, in French and English.
 """
+import io
 from functools import wraps
 
 import segno
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from .. import reasons, zones
+from .. import audit, clock, outbox, reasons, zones
 from ..domain.errors import (
     CodeSpent,
     DomainError,
@@ -23,6 +24,7 @@ from ..domain.errors import (
     NotFound,
 )
 from ..services import Actor, access, callbacks, cases, commands, dashboard, reported, spaces, staff
+from ..services.base import transaction
 from ..web.forms import ConfirmForm, IdentifyForm
 from .forms import NoteForm, OpenCaseForm, PassphraseForm, SignInForm, TotpForm, TransferForm
 
@@ -434,6 +436,36 @@ def report_step(report_id, step):
     except InvalidTransition:
         flash(_("This report is handled by someone else, or closed already."))
     return redirect(url_for("desk.report", report_id=report_id))
+
+
+# --- messages that failed, and the letters to print (supervisors) ------------------------------------
+
+@bp.get("/messages")
+@staff_only("supervisor")
+def messages_queue():
+    """Messages that failed for good (numbers masked) and the letter that went instead; the letters to print."""
+    return render_template("desk/messages.html", failed=outbox.failed(100), mask=outbox.mask,
+                           letters=dashboard.queues()["letters"])
+
+
+@bp.post("/letters")
+@staff_only("supervisor")
+def print_letters():
+    """The letters queued, as one printable HTML file (as `flask outbox letters`), then marked printed."""
+    form = ConfirmForm()
+    if not form.validate_on_submit() and "csrf_token" in form.errors:
+        abort(400)
+    batch = io.StringIO()
+    count = outbox.export_letters(batch)
+    if not count:
+        flash(_("No letter to print."))
+        return redirect(url_for("desk.messages_queue"))
+    with transaction():
+        audit.append(f"staff:{g.staff.id}", None, "letters.printed", "desk", count=count)
+    response = make_response(batch.getvalue())
+    response.mimetype = "text/html"
+    response.headers["Content-Disposition"] = f'attachment; filename="relais-courriers-{clock.today():%Y-%m-%d}.html"'
+    return response
 
 
 # --- a picture of the service (supervisors) ---------------------------------------------------------

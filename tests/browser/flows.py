@@ -396,6 +396,7 @@ def walk_desk(w: Walk, people: People) -> None:
     boss, boss_key = people.staff("supervisor")                      # a supervisor's picture of the service
     w.submit({"email": boss, "passphrase": STAFF_PASSPHRASE, "code": people.totp(boss_key)}).at("/desk/")
     w.click("header a[href='/desk/dashboard']").sees("main svg", 3)
+    w.click("header a[href='/desk/messages']").at("/desk/messages")
     w.click("header form button").at("/desk/sign-in")
 
     w.go(people.enrolment_link())

@@ -177,6 +177,7 @@ def _desk_walk(app, enrol, lang):
     boss.encoding = "gzip"
     boss.sign_in(shift=1)
     boss.get("/desk/dashboard")
+    boss.get("/desk/messages")
     d.pages.extend(boss.pages)
     return d
 
