@@ -10,7 +10,19 @@ import io
 from functools import wraps
 
 import segno
-from flask import Blueprint, abort, current_app, flash, g, make_response, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -25,7 +37,7 @@ from ..domain.errors import (
 )
 from ..services import Actor, access, callbacks, cases, commands, dashboard, reported, spaces, staff
 from ..services.base import transaction
-from ..web.forms import ConfirmForm, IdentifyForm
+from ..web.forms import ConfirmForm, IdentifyForm, NewCodeForm, SmsCodeForm
 from .forms import NoteForm, OpenCaseForm, PassphraseForm, SignInForm, TotpForm, TransferForm
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
@@ -219,6 +231,44 @@ def identify(case_id):
         else:
             return redirect(url_for("desk.case", case_id=case.id))
     return render_template("desk/identify.html", form=form, failure=failure, case=case)
+
+
+@bp.route("/cases/<int(max=2147483647):case_id>/identify/sms", methods=["GET", "POST"])
+@staff_only()
+def identify_sms(case_id):
+    """No letter: the three numbers, then the code the person receives on their own mobile and reads out."""
+    case = _case(case_id, identified=False)
+    if case.person_id is not None:
+        return redirect(url_for("desk.case", case_id=case.id))
+    key = f"desk_sms_{case.id}"
+    waiting = session.get(key)
+    if waiting is None:
+        form, failure = NewCodeForm(), None
+        if form.validate_on_submit():
+            try:
+                nir_lookup = cases.send_code(case.id, g.staff.id, form.nir.clean, form.vitale_serial.clean,
+                                             form.birth_date.clean, _client())
+            except IdentificationLocked as exc:
+                failure = reasons.say(exc.reason, reasons.WEB, time=f"{exc.until:%H:%M}")
+            else:  # a keyed hash and the last 3 characters: never the NIR itself
+                session[key] = [nir_lookup, form.nir.clean[-3:]]
+                return redirect(url_for("desk.identify_sms", case_id=case.id))
+        return render_template("desk/identify_sms.html", form=form, failure=failure, case=case, waiting=False)
+    form, failure = SmsCodeForm(), None
+    if form.validate_on_submit():
+        try:
+            cases.identify_by_code(case.id, g.staff.id, waiting[0], waiting[1], form.code.clean, _client())
+        except IdentificationFailed:
+            session.pop(key, None)
+            failure = _("This code is not right or has expired. Ask for a new code.")
+            return render_template("desk/identify_sms.html", form=NewCodeForm(formdata=None), failure=failure,
+                                   case=case, waiting=False)
+        except IdentificationLocked as exc:
+            failure = reasons.say(exc.reason, reasons.WEB, time=f"{exc.until:%H:%M}")
+        else:
+            session.pop(key, None)
+            return redirect(url_for("desk.case", case_id=case.id))
+    return render_template("desk/identify_sms.html", form=form, failure=failure, case=case, waiting=True)
 
 
 def _acts(view) -> dict[str, tuple[str, object]]:

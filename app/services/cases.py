@@ -68,6 +68,30 @@ def identify(case_id: int, staff_id: int, nir: str, serial: str, birth: date, co
     return person_id
 
 
+def send_code(case_id: int, staff_id: int, nir: str, serial: str, birth: date, client: str) -> str:
+    """No letter at hand: a sign-in code by SMS to the person's own registered mobile (identity's, with its limits
+    and its one answer whatever the details); the person reads it out. Returns the NIR's keyed hash to wait with."""
+    case = get(case_id, staff_id)
+    if case.closed_at is not None or case.person_id is not None:
+        raise NotFound()
+    identity.send_sign_in_code(nir, serial, birth, client=client, channel="desk")
+    return lookup("nir", nir)
+
+
+def identify_by_code(case_id: int, staff_id: int, nir_lookup: str, nir_tail: str, code: str, client: str) -> int:
+    """The code the person read out from their SMS: the person of the case, identified."""
+    case = get(case_id, staff_id)
+    if case.closed_at is not None or case.person_id is not None:
+        raise NotFound()
+    person_id = identity.identify_with_sms_code(nir_lookup, code, client=client, channel="desk")
+    with transaction():
+        case = get(case_id, staff_id)
+        case.person_id, case.identified_at, case.nir_tail = person_id, clock.now(), nir_tail[-3:]
+        audit.append(f"staff:{staff_id}", audit.who(person_id), "case.identified", "desk", case=case.id,
+                     reason=case.reason, by="sms")
+    return person_id
+
+
 def actor(case: Case) -> Actor:
     """Who acts in this case: the member of staff, at the request of the person identified with them."""
     return Actor(case.person_id, "desk", staff_id=case.staff_id, case_id=case.id)

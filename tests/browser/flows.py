@@ -379,6 +379,8 @@ def walk_desk(w: Walk, people: People) -> None:
     w.page.check("#reason-call")
     w.click("main form[action$='/desk/cases'] button").sees("#nir")
     w.submit({**holder.form(), "vitale_serial": "80000000000"}).has_errors(fields=0)  # a wrong serial
+    w.click("main a[href$='/identify/sms']").sees("#vitale_serial")   # no letter: a code by SMS instead
+    w.click("main a[href$='/identify']").sees("#code")                # back to the letter
     w.submit(holder.form()).sees("main .actions a")
     w.click("main .actions a[href$='/do/samu-off']")
     w.click("main form button").has_receipt()

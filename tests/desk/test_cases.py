@@ -218,3 +218,44 @@ def test_wrong_desk_codes_pause_after_five_and_an_old_one_opens_nothing(app, mem
         assert "Too many wrong codes" in paused.errors[0]
     finally:
         clock.freeze(None)
+
+
+def _sms_code(app, holder) -> str:
+    import re
+
+    from app.outbox import text_of
+    with app.app_context():
+        msg = db.session.scalars(db.select(OutboxMessage).where(OutboxMessage.person_id == holder.person_id)
+                                 .order_by(OutboxMessage.id.desc())).first()
+        return re.search(r"\b(\d{6})\b", text_of(msg)).group(1)
+
+
+def test_no_letter_at_hand_the_person_reads_out_the_code_of_their_sms(app, member, enrol):
+    desk = member("counsellor")
+    desk.sign_in()
+    holder = enrol(days_ago=60, language="en")
+    case_id, identify = desk.open_case("appointment")
+    ask = desk.get(identify.link("No letter at hand"))
+    assert ask.h1 == "Identify the person with a code by SMS"
+    wait = desk.submit(ask, {k: v for k, v in holder.form().items() if k != "code"})
+    assert "read it out" in wait.text
+    wrong = desk.submit(wait, {"code": "000000" if _sms_code(app, holder) != "000000" else "111111"})
+    assert wrong.errors and "Send the code" in wrong.text  # start again: a new code
+    wait = desk.submit(wrong, {k: v for k, v in holder.form().items() if k != "code"})
+    case = desk.submit(wait, {"code": _sms_code(app, holder)})
+    assert case.h1 == f"Case {case_id}" and holder.nir not in case.html and holder.nir[-2:] in case.text
+    [entry] = [e for e in audited(app, "case.identified") if e.get("by") == "sms"]
+    assert entry["case"] == case_id
+
+
+def test_a_code_by_sms_for_wrong_details_looks_the_same_and_opens_nothing(app, member, enrol):
+    desk = member("agent")
+    desk.sign_in()
+    holder = enrol(days_ago=60, language="en")
+    case_id, identify = desk.open_case("call")
+    ask = desk.get(f"/desk/cases/{case_id}/identify/sms")
+    wait = desk.submit(ask, {**{k: v for k, v in holder.form().items() if k != "code"},
+                             "vitale_serial": "80000000000"})
+    assert "read it out" in wait.text  # the same answer
+    assert desk.submit(wait, {"code": "123456"}).errors
+    assert desk.get(f"/desk/cases/{case_id}").status == 404  # still not identified

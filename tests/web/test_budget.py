@@ -152,6 +152,7 @@ def _desk_walk(app, enrol, lang):
                 mode="normal", section="Ordonnances", event_id=f"budget-desk-{lang}-{i}"), "api")
     case_id, identify = d.open_case("appointment")
     d.submit(identify, {**holder.form(), "vitale_serial": "80000000000"})  # no match
+    d.get(f"/desk/cases/{case_id}/identify/sms")                      # no letter: a code by SMS
     case = d.identify(holder, identify)
     d.submit(d.get(case.soup.select_one("main a[href$='/do/samu-off']")["href"]))  # the act, then its receipt
     d.get(f"/desk/cases/{case_id}/history")
