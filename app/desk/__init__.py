@@ -35,10 +35,10 @@ from ..domain.errors import (
     InvalidTransition,
     NotFound,
 )
-from ..services import Actor, access, callbacks, cases, commands, dashboard, reported, spaces, staff
+from ..services import Actor, access, callbacks, cases, commands, dashboard, mandates, reported, spaces, staff
 from ..services.base import transaction
 from ..web.forms import ConfirmForm, IdentifyForm, NewCodeForm, SmsCodeForm
-from .forms import NoteForm, OpenCaseForm, PassphraseForm, SignInForm, TotpForm, TransferForm
+from .forms import MandateForm, NoteForm, OpenCaseForm, PassphraseForm, SignInForm, TotpForm, TransferForm
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
 ROLES_THAT_HELP = ("agent", "counsellor", "supervisor")
@@ -340,6 +340,60 @@ def history(case_id):
     actor = cases.actor(case)
     return render_template("desk/history.html", case=case, space=spaces.view(actor, case.person_id),
                            result=access.history(actor, case.person_id, page))
+
+
+MANDATE_ROLES = ("counsellor", "supervisor")
+MANDATE_REFUSALS = {
+    "not_found": _l("We found nobody with this social security number and this date of birth. Check them on the "
+                    "document."),
+    "self": _l("A person cannot represent themselves."),
+    "document": _l("Write the document's reference, 80 characters at most, without any social security or phone "
+                   "number."),
+    "kind": _l("Choose the kind of representation."),
+    "valid_until is before valid_from": _l("The end date is before the start date."),
+    "a parent's mandate is for a minor: the represented person is an adult on valid_from":
+        _l("A parent represents a minor: this person is an adult on the start date. Choose another kind."),
+}
+
+
+@bp.route("/cases/<int(max=2147483647):case_id>/mandates", methods=["GET", "POST"])
+@staff_only(*MANDATE_ROLES)
+def mandates_page(case_id):
+    """The person's legal representations; one recorded from the document seen, with the CSV import's rules."""
+    case = _case(case_id)
+    cases.viewed(case, "mandates")
+    form, failure, status = MandateForm(), None, 200
+    if form.validate_on_submit():
+        try:
+            added = mandates.record_at_desk(g.staff.id, case.person_id, form.nir.clean, form.birth_date.clean,
+                                            form.kind.data, form.valid_from.clean, form.valid_until.clean,
+                                            " ".join(form.document.data.split()))
+        except mandates.RowRefused as exc:
+            reason = next(iter(exc.errors.values()))
+            failure, status = str(MANDATE_REFUSALS.get(reason, MANDATE_REFUSALS["kind"])), 400
+        else:
+            flash(_("The representation is recorded.") if added else _("This representation was recorded already."))
+            return redirect(url_for("desk.mandates_page", case_id=case.id))
+    elif form.is_submitted():
+        status = 400
+    return render_template("desk/mandates.html", case=case, form=form, failure=failure,
+                           held=mandates.of_person(case.person_id), space=spaces.view(cases.actor(case),
+                                                                                     case.person_id)), status
+
+
+@bp.post("/cases/<int(max=2147483647):case_id>/mandates/<int(max=2147483647):mandate_id>/end")
+@staff_only(*MANDATE_ROLES)
+def end_mandate(case_id, mandate_id):
+    case = _case(case_id)
+    form = ConfirmForm()
+    if not form.validate_on_submit() and "csrf_token" in form.errors:
+        abort(400)
+    try:
+        mandates.end_at_desk(g.staff.id, case.person_id, mandate_id)
+    except mandates.RowRefused:
+        abort(404)
+    flash(_("The representation has ended. Both people are told."))
+    return redirect(url_for("desk.mandates_page", case_id=case.id))
 
 
 @bp.route("/cases/<int(max=2147483647):case_id>/do/<act>", methods=["GET", "POST"])

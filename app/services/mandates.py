@@ -1,8 +1,10 @@
 """Mandates of legal representatives: import, who represents whom today, and their end."""
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask import current_app
+from sqlalchemy.orm import aliased
 
 from .. import audit, clock, messages, outbox
 from ..domain import mandates as rules
@@ -61,6 +63,12 @@ def import_mandate(representative_nir: str, represented_nir: str, kind: str, val
             errors["kind" if "kind" in reason or "parent" in reason else "valid_until"] = reason
     if errors:
         raise RowRefused(errors)
+    return _store(rep, sub, kind, valid_from, valid_until, "operator", "cli", "mandate.imported")
+
+
+def _store(rep: Person, sub: Person, kind: str, valid_from: date, valid_until: date | None, who: str, channel: str,
+           action: str, **details) -> bool:
+    """The mandate kept, once (False when the same one is there already), and audited."""
     exists = db.session.scalar(db.select(Mandate.id).where(
         Mandate.representative_id == rep.id, Mandate.represented_id == sub.id, Mandate.kind == kind,
         Mandate.valid_from == valid_from))
@@ -71,9 +79,61 @@ def import_mandate(representative_nir: str, represented_nir: str, kind: str, val
                     valid_until=valid_until, created_at=clock.now())
         db.session.add(m)
         db.session.flush()
-        audit.append("operator", audit.who(sub.id), "mandate.imported", "cli", mandate=m.id, kind=kind,
-                     representative=audit.who(rep.id))
+        audit.append(who, audit.who(sub.id), action, channel, mandate=m.id, kind=kind,
+                     representative=audit.who(rep.id), **details)
     return True
+
+
+LEGAL_KINDS = ("parent", "tutelle", "habilitation_familiale")
+
+
+def record_at_desk(staff_id: int, representative_id: int, represented_nir: str, represented_birth: date, kind: str,
+                   valid_from: date, valid_until: date | None, document: str) -> bool:
+    """A legal representation recorded at the desk by a counsellor or supervisor who saw its document (a judgment,
+    the livret de famille): the represented person found by NIR and date of birth together (one answer if either
+    is wrong), then the same rules as the CSV import. RowRefused says why not."""
+    if kind not in LEGAL_KINDS:
+        raise RowRefused({"kind": "kind"})
+    if not document.strip() or len(document) > 80 or re.search(r"\d(?:[\s.\-]?\d){8,}", document):
+        raise RowRefused({"document": "document"})  # a reference, never a NIR or a phone number
+    sub = db.session.scalar(db.select(Person).where(Person.nir_lookup == lookup("nir", represented_nir)))
+    if sub is None or sub.birth_date != represented_birth:
+        raise RowRefused({"nir": "not_found"})
+    if sub.id == representative_id:
+        raise RowRefused({"nir": "self"})
+    reason = rules.check_new_mandate(kind, valid_from, valid_until, sub.birth_date, clock.today(),
+                                     current_app.config["MAJORITY_AGE"])
+    if reason:
+        raise RowRefused({"kind" if "kind" in reason or "parent" in reason else "valid_until": reason})
+    return _store(db.session.get(Person, representative_id), sub, kind, valid_from, valid_until, f"staff:{staff_id}",
+                  "desk", "mandate.recorded", document=document)
+
+
+def of_person(person_id: int) -> list[tuple[Mandate, Person, Person]]:
+    """The legal mandates, current or to come, where the person represents someone or is represented."""
+    rep, sub = aliased(Person), aliased(Person)
+    return list(db.session.execute(db.select(Mandate, rep, sub).join(rep, rep.id == Mandate.representative_id)
+                                   .join(sub, sub.id == Mandate.represented_id).where(
+        Mandate.ended_at.is_(None), Mandate.kind.in_(LEGAL_KINDS),
+        db.or_(Mandate.representative_id == person_id, Mandate.represented_id == person_id))
+        .order_by(Mandate.id)).all())
+
+
+def end_at_desk(staff_id: int, person_id: int, mandate_id: int) -> None:
+    """A legal mandate of this person ended at the desk (the document that ends it seen): both are told."""
+    with transaction():
+        m = db.session.get(Mandate, mandate_id, with_for_update=True) if 0 < mandate_id < 2**31 else None
+        if m is None or m.ended_at is not None or m.kind not in LEGAL_KINDS or \
+                person_id not in (m.representative_id, m.represented_id):
+            raise RowRefused({"mandate": "not_found"})
+        m.ended_at, m.end_reason = clock.now(), "ended_at_desk"
+        reference = new_reference()
+        audit.append(f"staff:{staff_id}", audit.who(m.represented_id), "mandate.ended", "desk", mandate=m.id,
+                     kind=m.kind, representative=audit.who(m.representative_id), reference=reference)
+        rep, person = db.session.get(Person, m.representative_id), db.session.get(Person, m.represented_id)
+        outbox.queue(rep, messages.mandate_ended(rep, person, clock.today(), reference), reference)
+        if rules.age(person.birth_date, clock.today()) >= current_app.config["MAJORITY_AGE"]:
+            outbox.queue(person, messages.mandate_ended_for(person, rep, clock.today(), reference), reference)
 
 
 def end_expired(as_of: date) -> int:

@@ -397,6 +397,17 @@ def walk_desk(w: Walk, people: People) -> None:
     w.click("header form button").at("/desk/sign-in")
     boss, boss_key = people.staff("supervisor")                      # a supervisor's picture of the service
     w.submit({"email": boss, "passphrase": STAFF_PASSPHRASE, "code": people.totp(boss_key)}).at("/desk/")
+    parent = people.enrol(days_ago=60, birth_date=date(1980, 1, 1))   # a parent records their child
+    child = people.enrol(days_ago=60, birth_date=date(2015, 5, 14))
+    w.page.check("#reason-appointment")
+    w.click("main form[action$='/desk/cases'] button").submit(parent.form()).sees("main .actions a")
+    w.click("main a[href$='/mandates']").sees("input[name=kind]", 3)
+    w.page.check("#kind-parent")
+    mandate = {"nir": child.nir, "birth_date": "14/05/2015", "valid_from": "01/12/2026", "document": "livret"}
+    w.submit({**mandate, "birth_date": "01/01/2015"}, button="main form[action$='/mandates'] button",
+             status=400).has_errors(fields=0)                         # the wrong date of birth: one answer
+    w.page.check("#kind-parent")
+    w.submit(mandate, button="main form[action$='/mandates'] button").sees("main form[action$='/end']", 1)
     w.click("header a[href='/desk/dashboard']").sees("main svg", 3)
     w.click("header a[href='/desk/messages']").at("/desk/messages")
     w.click("header form button").at("/desk/sign-in")

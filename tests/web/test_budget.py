@@ -179,6 +179,14 @@ def _desk_walk(app, enrol, lang):
     boss.sign_in(shift=1)
     boss.get("/desk/dashboard")
     boss.get("/desk/messages")
+    child = enrol(days_ago=60, language=lang, birth_date=date(2015, 5, 14), phone=None)
+    parent = enrol(days_ago=60, language=lang, birth_date=date(1980, 1, 1))
+    case_id, identify = boss.open_case("appointment")
+    boss.identify(parent, identify)
+    mandates = boss.get(f"/desk/cases/{case_id}/mandates")
+    boss.submit(mandates, {})                                         # every field missing
+    boss.submit(mandates, {"kind": "parent", "nir": child.nir, "birth_date": "14/05/2015",
+                           "valid_from": "01/12/2026", "document": "livret de famille"})
     d.pages.extend(boss.pages)
     return d
 
