@@ -30,14 +30,29 @@ from .. import audit, clock, outbox, reasons, zones
 from ..domain.errors import (
     CodeSpent,
     DomainError,
+    HelperRefused,
     IdentificationFailed,
     IdentificationLocked,
     InvalidTransition,
     NotFound,
 )
-from ..services import Actor, access, callbacks, cases, commands, dashboard, mandates, reported, spaces, staff
+from ..domain.mandates import add_months
+from ..domain.reasons import Reason
+from ..services import (
+    Actor,
+    access,
+    callbacks,
+    cases,
+    commands,
+    dashboard,
+    helpers,
+    mandates,
+    reported,
+    spaces,
+    staff,
+)
 from ..services.base import transaction
-from ..web.forms import ConfirmForm, IdentifyForm, NewCodeForm, SmsCodeForm
+from ..web.forms import ConfirmForm, HelperForm, IdentifyForm, NewCodeForm, SmsCodeForm
 from .forms import MandateForm, NoteForm, OpenCaseForm, PassphraseForm, SignInForm, TotpForm, TransferForm
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
@@ -305,6 +320,18 @@ def _acts(view) -> dict[str, tuple[str, object]]:
     return acts
 
 
+def _helper_act(view, subject_id: int, act: str) -> tuple[str, object] | None:
+    """«helper-remove-<mandate>»: one of the person's own trusted helpers removed (as the web allows it)."""
+    if not act.startswith("helper-remove-") or view.restricted not in (None, Reason.MINOR_ALONE):
+        return None
+    number = act.removeprefix("helper-remove-")
+    for helper, mandate in helpers.helpers_of(subject_id):
+        if number.isdigit() and mandate.id == int(number):
+            return _("Remove %(name)s as trusted helper", name=f"{helper.given_name} {helper.family_name}"), \
+                commands.RemoveHelper(mandate.id)
+    return None
+
+
 def _line_act(actor, subject_id: int, act: str) -> tuple[str, object] | None:
     """«block-<event>», «report-<event>»: an act on one line of the person's history (theirs only)."""
     kind, _sep, number = act.partition("-")
@@ -327,7 +354,35 @@ def case(case_id):
     cases.viewed(case, "space")
     view = spaces.view(cases.actor(case), case.person_id)
     return render_template("desk/case.html", case=case, space=view, acts=_acts(view),
-                           activity=spaces.activity(cases.actor(case), case.person_id, limit=20))
+                           activity=spaces.activity(cases.actor(case), case.person_id, limit=20),
+                           helpers=helpers.helpers_of(case.person_id)
+                           if view.restricted in (None, Reason.MINOR_ALONE) else None)
+
+
+@bp.route("/cases/<int(max=2147483647):case_id>/helpers/new", methods=["GET", "POST"])
+@staff_only()
+def helper_new(case_id):
+    """A trusted helper named at the person's request: their NIR and date of birth, for how long (as on the web)."""
+    case = _case(case_id)
+    actor = cases.actor(case)
+    view = spaces.view(actor, case.person_id)
+    if view.restricted not in (None, Reason.MINOR_ALONE):
+        flash(reasons.say(view.restricted, reasons.WEB))
+        return redirect(url_for("desk.case", case_id=case.id))
+    form, failure = HelperForm(), None
+    if form.validate_on_submit():
+        key = f"desk:{g.staff.id}:{case.id}:{form.token.data[:30]}"
+        request_ = commands.NameHelper(form.nir.clean, form.birth_date.clean,
+                                       add_months(clock.today(), int(form.months.data)))
+        try:
+            receipt = commands.dispatch(request_, actor, case.person_id, key)
+        except HelperRefused as exc:
+            failure = reasons.say(exc.reason, reasons.WEB)
+        else:
+            return render_template("desk/done.html", case=case, receipt=receipt, space=view,
+                                   what=_("Name a trusted helper"))
+    cases.viewed(case, "helper_new")
+    return render_template("desk/helper_new.html", case=case, space=view, form=form.with_token(), failure=failure)
 
 
 @bp.get("/cases/<int(max=2147483647):case_id>/history")
@@ -405,6 +460,8 @@ def act(case_id, act):
     acts = _acts(view)
     if "history" in view.actions and (line := _line_act(actor, case.person_id, act)) is not None:
         acts[act] = line
+    if (removal := _helper_act(view, case.person_id, act)) is not None:
+        acts[act] = removal
     form = ConfirmForm()
     key = f"desk:{g.staff.id}:{case.id}:{(form.token.data or '')[:30]}"
     if form.validate_on_submit() and (first := spaces.done_with(key)) is not None:  # sent twice: the first receipt

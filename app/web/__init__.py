@@ -19,12 +19,12 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import format_date, get_translations
+from flask_babel import get_translations
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from jinja2.ext import _make_new_gettext, _make_new_ngettext  # the i18n extension's own newstyle wrappers
 
-from .. import zones
+from .. import dates, zones
 from ..domain.health_space import State
 from ..domain.reasons import Reason
 from ..text import format_reference
@@ -86,12 +86,13 @@ def _htmx_answer(response):
 
 
 def _fmt_date(value) -> str:
-    """A date as it is («12 mars 2027»); a moment as its date where the reader lives."""
+    """A date as it is («1er mars 2027», "1 March 2027": app/dates.py, the one style of every channel); a moment
+    as its date where the reader lives."""
     if not value:
         return ""
     if isinstance(value, str):
         value = date.fromisoformat(value)
-    return zones.fmt_date(value, "long") if isinstance(value, datetime) else format_date(value, "long")
+    return dates.day(value, tz=zones.current()) if isinstance(value, datetime) else dates.day(value)
 
 
 def register(app: Flask) -> None:

@@ -382,6 +382,8 @@ def walk_desk(w: Walk, people: People) -> None:
     w.click("main a[href$='/identify/sms']").sees("#vitale_serial")   # no letter: a code by SMS instead
     w.click("main a[href$='/identify']").sees("#code")                # back to the letter
     w.submit(holder.form()).sees("main .actions a")
+    w.click("main a[href$='/helpers/new']").sees("input[name=months]", 3)  # a trusted helper: the form
+    w.click("main a.button.secondary")                                # cancel: back to the case
     w.click("main .actions a[href$='/do/samu-off']")
     w.click("main form button").has_receipt()
     w.click("main a[href*='/desk/cases/']")                           # back to the case

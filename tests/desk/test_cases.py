@@ -259,3 +259,29 @@ def test_a_code_by_sms_for_wrong_details_looks_the_same_and_opens_nothing(app, m
     assert "read it out" in wait.text  # the same answer
     assert desk.submit(wait, {"code": "123456"}).errors
     assert desk.get(f"/desk/cases/{case_id}").status == 404  # still not identified
+
+
+def test_a_trusted_helper_named_and_removed_at_the_desk(app, helping, enrol):
+    from datetime import date
+
+    from app.models import Mandate
+    desk, holder, case_id, page = helping()
+    helper = enrol(days_ago=60, language="en", given_name="Nadia", family_name="Aidante", birth_date=date(1970, 5, 5),
+                   phone="+33677777777")
+    form = desk.get(page.link("Name a trusted helper"))
+    assert form.h1 == "Name a trusted helper"
+    wrong = desk.submit(form, {"nir": helper.nir, "birth_date": "06/05/1970", "months": "6"})
+    assert wrong.errors and "We found nobody" in " ".join(wrong.errors)
+    done = desk.submit(form, {"nir": helper.nir, "birth_date": "05/05/1970", "months": "6"})
+    assert done.h1 == "Done" and len(done.reference) == 9
+    case = desk.get(f"/desk/cases/{case_id}")
+    assert "Nadia Aidante" in case.text
+    removed = desk.submit(desk.get(case.link("Remove")))
+    assert removed.h1 == "Done"
+    with app.app_context():
+        m = db.session.scalar(db.select(Mandate).where(Mandate.kind == "aidant"))
+        assert m.ended_at is not None
+    after = desk.get(f"/desk/cases/{case_id}")
+    import re
+    assert not after.soup.select("main a[href*='helper-remove-']")
+    assert re.search(r"until \d{1,2} [A-Z][a-z]+ \d{4}", case.text)  # one English date style, no "June 2, 2027"
