@@ -333,8 +333,14 @@ def _helper_act(view, subject_id: int, act: str) -> tuple[str, object] | None:
 
 
 def _line_act(actor, subject_id: int, act: str) -> tuple[str, object] | None:
-    """«block-<event>», «report-<event>»: an act on one line of the person's history (theirs only)."""
+    """«block-<event>», «report-<event>»: an act on one line of the person's history (theirs only);
+    «unblock-<block>»: one of their blocked professionals unblocked."""
     kind, _sep, number = act.partition("-")
+    if kind == "unblock" and number.isdigit():
+        for b in access.blocked_professionals(actor, subject_id):
+            if b.id == int(number):
+                return _("Unblock %(name)s", name=b.professional_name), commands.Unblock(b.id)
+        return None
     if kind not in ("block", "report") or not number.isdigit() or not 0 < int(number) < 2**31:
         return None
     try:
@@ -394,7 +400,8 @@ def history(case_id):
     cases.viewed(case, "history")
     actor = cases.actor(case)
     return render_template("desk/history.html", case=case, space=spaces.view(actor, case.person_id),
-                           result=access.history(actor, case.person_id, page))
+                           result=access.history(actor, case.person_id, page),
+                           blocked=access.blocked_professionals(actor, case.person_id))
 
 
 MANDATE_ROLES = ("counsellor", "supervisor")

@@ -171,13 +171,17 @@ def test_the_history_at_the_desk_blocks_and_reports_for_the_person(app, helping,
     assert done.h1 == "Done"
     again = desk.get(f"/desk/cases/{case_id}/history")
     assert "This professional is blocked." in again.text and "Reported." in again.text
+    unblocked = desk.submit(desk.get(again.link("Unblock")))
+    assert unblocked.h1 == "Done"
+    assert "This professional is blocked." not in desk.get(f"/desk/cases/{case_id}/history").text
     # a line of someone else's history is nobody's act here
     refused = desk.get(f"/desk/cases/{case_id}/do/block-{others_event}")
     assert refused.h1 == f"Case {case_id}" and "not possible" in refused.text
     with app.app_context():
         from app.models import AccessReport, BlockedProfessional
         assert db.session.scalar(db.select(AccessReport.access_event_id)) == event_id
-        assert db.session.scalar(db.select(db.func.count(BlockedProfessional.id))) == 1
+        assert db.session.scalar(db.select(db.func.count(BlockedProfessional.id)).where(
+            BlockedProfessional.unblocked_at.is_not(None))) == 1
 
 
 def test_a_call_put_through_opens_its_case_with_the_person_identified_by_the_desk_code(app, member, enrol):
