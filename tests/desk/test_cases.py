@@ -185,6 +185,7 @@ def test_the_history_at_the_desk_blocks_and_reports_for_the_person(app, helping,
 
 
 def test_a_call_put_through_opens_its_case_with_the_person_identified_by_the_desk_code(app, member, enrol):
+    from app import clock
     from app.services import cases
     desk = member("agent", "A. Dupont")
     desk.sign_in()
@@ -195,6 +196,19 @@ def test_a_call_put_through_opens_its_case_with_the_person_identified_by_the_des
     case = desk.submit(home, {"transfer-code": f"{code[:3]} {code[3:]}"}, form_index=1)
     assert case.h1.startswith("Case ") and "identified on the phone line" in case.text
     assert "Refuse access by the SAMU" in case.text
+    # the caller asks to close their space: done, and the person's receipt and history say by whom
+    done = desk.submit(desk.get(case.link("Close the health space, data kept 10 years")))
+    assert done.h1 == "Done"
+    with app.app_context():
+        record = db.session.scalar(db.select(ActionRecord).where(ActionRecord.reference == done.reference))
+        assert (record.action, record.channel, record.staff_id is not None) == ("space.closed", "desk", True)
+        assert db.session.scalar(db.select(OutboxMessage.id).where(OutboxMessage.reference == done.reference))
+        from app.services import identity
+        letter_code = identity._issue_code(db.session.get(Person, holder.person_id), clock.today())
+        db.session.commit()
+    person = User(app.test_client(), "en")
+    person.identify(holder, code=letter_code)
+    assert "Agent A. Dupont (34 22), at your request" in person.get("/history/activity").text
     again = desk.submit(desk.get("/desk/"), {"transfer-code": code}, form_index=1)  # once only
     assert again.status == 400 and "opens no call" in again.errors[0]
 

@@ -36,3 +36,22 @@ def test_a_day_is_a_day_of_paris(app):
             assert days[-1] == clock.today() and days[0] == clock.today() - timedelta(days=dashboard.DAYS - 1)
         finally:
             clock.freeze(None)
+
+
+def test_the_dashboard_renders_with_the_demo_data_for_the_demo_supervisor(app):
+    import pyotp
+
+    from app.demo import STAFF
+    from tests.conftest import User
+    with app.app_context():
+        from app.demo import load
+        load()
+    email, _role, _name, passphrase, secret = next(s for s in STAFF if s[1] == "supervisor")
+    u = User(app.test_client(), "fr")
+    page = u.get("/desk/sign-in")
+    u.submit(page, {"email": email, "passphrase": passphrase, "code": pyotp.TOTP(secret).now()})
+    dashboard_page = u.get("/desk/dashboard")
+    assert dashboard_page.h1 == "Le service en images" and len(dashboard_page.soup.select("main svg")) == 3
+    closed = dashboard_page.soup.select_one("#chart-spaces-table tbody tr:last-child td:nth-of-type(2)")
+    assert closed.get_text() == "1"  # Sophie closed her space today, in the demo
+    assert "Sophie" not in dashboard_page.html and "Durand" not in dashboard_page.html
