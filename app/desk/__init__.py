@@ -149,7 +149,7 @@ def enrol(token):
             except staff.StaffError as exc:
                 problem = str(exc)
             else:
-                return _totp_page(member, token, TotpForm(formdata=None))
+                return _totp_page(token, TotpForm(formdata=None))
         return render_template("desk/enrol.html", form=form, problem=problem, member=member)
     form = TotpForm()
     if form.validate_on_submit():
@@ -160,10 +160,11 @@ def enrol(token):
         else:
             flash(_("Your account is ready. Sign in with your email address, your passphrase and a code."))
             return redirect(url_for("desk.sign_in"))
-    return _totp_page(member, token, form)
+    return _totp_page(token, form)
 
 
-def _totp_page(member, token, form):
+def _totp_page(token, form):
+    """The authenticator to register: its QR code and key, drawn from the enrolment the link still holds."""
     member = staff.enrolling(token)
     secret = staff.pending_secret(member)
     qr = segno.make(staff.provisioning_uri(member, secret), error="m")
