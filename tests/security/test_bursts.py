@@ -371,3 +371,37 @@ def test_one_authenticator_code_sent_twelve_times_at_once_opens_one_session(app,
         "email": "burst.replay@staff.example", "passphrase": DESK_PASSPHRASE, "code": code}))
     assert sum(p.h1 == "Help a person" for p in pages) == 1, _kinds(pages)
     assert _count(app, model=StaffSession) == 1
+
+
+def test_twelve_advisers_taking_one_callback_at_once_give_it_to_one(app, live_server):  # noqa: F811
+    from datetime import date, datetime
+
+    import pyotp
+
+    from app import clock
+    from app.models import Callback
+    from app.services import Actor, callbacks
+    clock.freeze(datetime(2026, 11, 30, 9, 0))  # a Monday, 10:00 in Paris: its afternoon is offered
+    try:
+        with app.app_context():
+            callbacks.request(Actor(None, "voice"), "06 12 34 56 78", date(2026, 11, 30), "pm", goal=None,
+                              language="fr", key="burst-take")
+    finally:
+        clock.freeze(None)
+    n = 12
+    secrets_ = [pyotp.random_base32() for _ in range(n)]
+    for i, secret in enumerate(secrets_):
+        _desk_member(app, f"burst.take{i}@staff.example", secret)
+
+    def prepare(i):
+        b = Browser(live_server, "en")
+        b.submit(b.get("/desk/sign-in"), {"email": f"burst.take{i}@staff.example", "passphrase": DESK_PASSPHRASE,
+                                          "code": pyotp.TOTP(secrets_[i]).now()})
+        return b, b.get("/desk/callbacks")
+
+    pages = burst(n, prepare, lambda i, bp: bp[0].submit(bp[1]))  # «Take this callback», the page's last form
+    assert sum("The callback is yours" in p.text for p in pages) == 1, _kinds(pages)
+    assert sum("Another adviser has taken" in p.text for p in pages) == n - 1, _kinds(pages)
+    with app.app_context():
+        assert db.session.scalar(db.select(Callback.staff_id)) is not None
+        assert _audited(app, "callback.taken") == 1
