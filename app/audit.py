@@ -36,6 +36,16 @@ def append(actor: str, subject: str | None, action: str, channel: str, **details
     return entry
 
 
+def append_many(rows) -> int:
+    """Add many entries inside the caller's transaction, for batch work (jobs, imports): `rows` is an iterable of
+    (actor, subject, action, channel, details dict). Returns how many were added."""
+    count = 0
+    for actor, subject, action, channel, details in rows:
+        append(actor, subject, action, channel, **details)
+        count += 1
+    return count
+
+
 def verify() -> tuple[bool, int, int | None]:
     """Walk the chain: (intact, entries checked, id of the first broken entry)."""
     prev = GENESIS

@@ -216,6 +216,9 @@ class OutboxMessage(db.Model):
     # A number that is nobody's registered phone (a caller asking to be called back), encrypted until the
     # message is handed over; `recipient` then only keeps it masked.
     sealed_recipient: Mapped[str | None] = mapped_column(Text)
+    # The worker that holds the message: its random token, and when it took it (app/outbox.py fences with it).
+    claim_token: Mapped[str | None] = mapped_column(String(32))
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class CallState(db.Model):
