@@ -134,21 +134,35 @@ def run_jobs(as_of):
     day: date = as_of.date() if as_of else clock.today()
     counts = spaces.run_jobs(day)
     click.echo(f"as of {day.isoformat()}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    _echo_root(audit.seal())  # each run ends with a signed root over every chain
+
+
+def _echo_root(root) -> None:
+    click.echo(f"audit root {root.id} sealed: {root.entries} entries in {root.chains} chains, "
+               f"root {root.root_hash[:16]}…, signed by key {root.key_id}")
 
 
 @click.group("audit", cls=AppGroup)
 def audit_group():
-    """The hash-chained audit log."""
+    """The audit log: one hash chain per person, and signed roots over them all."""
 
 
 @audit_group.command("verify")
 def verify():
-    """Check every link of the audit chain."""
-    ok, count, broken = audit.verify()
-    if ok:
-        click.echo(f"audit chain intact: {count} entries")
-    else:
-        raise click.ClickException(f"audit chain broken after {count} entries (entry {broken})")
+    """Check every entry of every chain and every signed root (exit 1 on the first break)."""
+    click.echo(f"public key (Ed25519, base64): {audit.public_key_text(audit.public_keys()[0])}")
+    report = audit.check()
+    if not report.ok:
+        raise click.ClickException(f"audit broken: {report.problem} ({report.entries} entries checked before it)")
+    click.echo(f"audit intact: {report.entries} entries in {report.chains} chains, {report.roots} signed roots")
+    for note in report.notes:
+        click.echo(note)
+
+
+@audit_group.command("seal")
+def seal():
+    """Record and sign the root of the tree over every chain's head now."""
+    _echo_root(audit.seal())
 
 
 @click.group("reports", cls=AppGroup)

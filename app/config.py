@@ -11,6 +11,14 @@ class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY")  # without it, create_app keeps one in instance/secret_key
     # Key of the HMAC that finds a person by NIR or phone without storing either in clear.
     LOOKUP_KEY = os.environ.get("LOOKUP_KEY") or os.environ.get("SECRET_KEY") or "dev-only-lookup-key"
+    # Key of the HMAC that checks a letter's provisional code and a Vitale serial (docs/secrets.md); empty: the
+    # LOOKUP_KEY. A key derived from it per purpose. To rotate it, set the new one and list the old ones in
+    # SECRET_HASH_OLD_KEYS (comma-separated): rows made with them keep working and move to the new key when met.
+    SECRET_HASH_KEY = os.environ.get("SECRET_HASH_KEY") or None
+    SECRET_HASH_OLD_KEYS = tuple(k for k in os.environ.get("SECRET_HASH_OLD_KEYS", "").split(",") if k)
+    # Codes and serials stored as argon2 before they were keyed may remain ("1"): every keyed check then also makes
+    # one argon2 verification, so that an old row, a new one and no row take the same time. "0" once none is left.
+    LEGACY_SECRET_HASHES = os.environ.get("LEGACY_SECRET_HASHES", "1") == "1"
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", "sqlite:///relais.db")
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
@@ -21,6 +29,13 @@ class Config:
     # Key that encrypts a code while its message waits for the carrier (default: derived from SECRET_KEY).
     SEAL_KEY = os.environ.get("SEAL_KEY")
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
+    # The Ed25519 key that signs the audit's roots (app/audit.py), never in the database: 32 bytes in base64, or
+    # a file (PEM, or the base64 text). Without either it is derived from SECRET_KEY (the demo, the tests).
+    AUDIT_SIGNING_KEY = os.environ.get("AUDIT_SIGNING_KEY")
+    AUDIT_SIGNING_KEY_FILE = os.environ.get("AUDIT_SIGNING_KEY_FILE")
+    # The public keys roots are checked with (base64, comma-separated: the current one and retired ones), so
+    # that `audit verify` can run where the signing key is not; default: the signing key's own.
+    AUDIT_PUBLIC_KEYS = os.environ.get("AUDIT_PUBLIC_KEYS", "")
     OPERATOR_API_KEY = os.environ.get("OPERATOR_API_KEY", "")
     # How many proxies (load balancer, TLS front) sit before gunicorn and add X-Forwarded-For: the limits per
     # client address then apply to the browser's address, not to the proxy's (0: none, e.g. on loopback).
@@ -77,6 +92,10 @@ class Config:
     SESSION_MAX_HOURS = _int("SESSION_MAX_HOURS", 12)
     HISTORY_PAGE_SIZE = _int("HISTORY_PAGE_SIZE", 20)
 
+    # --- bulk imports (issue 16): rows a transaction, and a progress line every so many rows in a log ---------
+    IMPORT_CHUNK_ROWS = _int("IMPORT_CHUNK_ROWS", 1000)
+    IMPORT_PROGRESS_EVERY = _int("IMPORT_PROGRESS_EVERY", 10000)
+
     # --- the desk's staff (issue 14): passphrase + TOTP, a lockout, sessions of their own ---------------
     STAFF_ENROLMENT_HOURS = _int("STAFF_ENROLMENT_HOURS", 24)     # an enrolment link works once, this long
     STAFF_LOCK_AFTER = _int("STAFF_LOCK_AFTER", 5)                # failed sign-ins before the account is locked
@@ -98,7 +117,8 @@ class Config:
     OTP_PER_15_MINUTES = _int("OTP_PER_15_MINUTES", 3)
     OTP_PER_DAY = _int("OTP_PER_DAY", 10)
 
-    # argon2id at OWASP's minimum (m = 19 MiB, t = 2, p = 1): about 20 ms a verification here.
+    # argon2id at OWASP's minimum (m = 19 MiB, t = 2, p = 1): about 20 ms a verification here. For staff
+    # passphrases and the 6-digit SMS codes; letter codes and Vitale serials are keyed hashes (SECRET_HASH_KEY).
     ARGON2_TIME_COST = _int("ARGON2_TIME_COST", 2)
     ARGON2_MEMORY_KIB = _int("ARGON2_MEMORY_KIB", 19 * 1024)
     ARGON2_PARALLELISM = _int("ARGON2_PARALLELISM", 1)

@@ -2,7 +2,19 @@
 from datetime import date, datetime
 
 import phonenumbers
-from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, false
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from . import clock
@@ -167,11 +179,19 @@ class ActionRecord(db.Model):
     details: Mapped[dict] = mapped_column(JSON, default=dict)
 
 
+# A chain's key ("person:12", "staff:3", "anonymous/7"): sorted by bytes on every database (PostgreSQL's default
+# collation would sort by language rules), the order the audit's Merkle tree takes its leaves in.
+CHAIN_KEY = String(60).with_variant(String(60, collation="C"), "postgresql")
+
+
 class AuditEntry(db.Model):
-    """Append-only, hash-chained: each entry's hash covers the previous one's."""
+    """Append-only, hash-chained: one chain per person (or staff member, or shard of the system's entries);
+    each entry's hash covers the one before it in its chain (app/audit.py)."""
 
     __tablename__ = "audit_entry"
     id: Mapped[int] = mapped_column(primary_key=True)
+    chain: Mapped[str] = mapped_column(CHAIN_KEY)
+    seq: Mapped[int] = mapped_column(Integer)  # 1, 2, 3… within the chain
     at: Mapped[datetime] = mapped_column(DateTime)
     actor: Mapped[str] = mapped_column(String(40))
     subject: Mapped[str | None] = mapped_column(String(40))
@@ -180,14 +200,33 @@ class AuditEntry(db.Model):
     details: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    __table_args__ = (UniqueConstraint("chain", "seq"),)
 
 
-class AuditHead(db.Model):
-    """One row, locked while appending, so concurrent writers cannot fork the chain."""
+class AuditChain(db.Model):
+    """The head of one chain, locked only by the writes about its person; and where it stood at the last seal."""
 
-    __tablename__ = "audit_head"
-    id: Mapped[int] = mapped_column(primary_key=True)
+    __tablename__ = "audit_chain"
+    key: Mapped[str] = mapped_column(CHAIN_KEY, primary_key=True)
+    length: Mapped[int] = mapped_column(Integer, default=0)
     last_hash: Mapped[str] = mapped_column(String(64))
+    sealed_length: Mapped[int] = mapped_column(Integer, default=0)
+    sealed_hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditRoot(db.Model):
+    """A signed Merkle root over every chain's head (RFC 6962's tree hash), recorded at each `jobs run` or
+    `audit seal`; each covers the one before it. The signing key is not in the database."""
+
+    __tablename__ = "audit_root"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    chains: Mapped[int] = mapped_column(Integer)            # leaves of the tree
+    entries: Mapped[int] = mapped_column(BigInteger)        # entries under it, every chain's sealed length
+    root_hash: Mapped[str] = mapped_column(String(64))
+    prev_root: Mapped[str] = mapped_column(String(64))      # the root hash of the seal before (genesis first)
+    key_id: Mapped[str] = mapped_column(String(16))         # the first 16 hex digits of the public key's SHA-256
+    signature: Mapped[str] = mapped_column(String(128))     # Ed25519, hex
 
 
 class OutboxMessage(db.Model):

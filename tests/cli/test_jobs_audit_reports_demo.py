@@ -24,7 +24,7 @@ def run(app, *args):
 
 
 def counts(output: str) -> dict[str, int]:
-    return {k: int(v) for k, v in re.findall(r"([a-z_]+) (\d+)", output.split(":", 1)[1])}
+    return {k: int(v) for k, v in re.findall(r"([a-z_]+) (\d+)", output.splitlines()[0].split(":", 1)[1])}
 
 
 def state(app, person_id) -> str:

@@ -40,3 +40,59 @@ def test_codes_kept_in_clear_by_an_older_release_are_masked_and_waiting_ones_sea
     assert "7RRM-6HMC-8KCF" not in letter.body and "7RRM-6HMC-8KCF" in text_of(letter)  # still to be printed
     assert receipt.body == "Relais: fait. Ref 323 456 789"  # a reference is not a code
     assert "745186" not in db.session.get(InboundMessage, "SM1").reply
+
+
+@pytest.fixture
+def single_chain(tmp_path):
+    """A database as the release before per-person chains left it: one chain, one head, entries about two people,
+    a staff member and nobody in particular (written by today's code, then taken back a revision)."""
+    from app import audit
+    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'audit.db'}"})
+    with app.app_context():
+        upgrade()
+        for i in range(30):
+            audit.append("person:1" if i % 3 else "staff:4", f"person:{1 + i % 2}", "space.viewed", "web", n=i)
+        audit.append("anonymous", None, "identification.failed", "voice")
+        audit.append("system", None, "codes.expired", "job", count=2)
+        db.session.commit()
+        downgrade(revision="d4b7e2a9c613")
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_the_single_audit_chain_is_verified_then_turned_into_chains_per_person(single_chain):
+    from app import audit
+    conn = db.session.connection()
+    assert conn.execute(db.text("SELECT count(*) FROM audit_head")).scalar() == 1
+    old_head = conn.execute(db.text("SELECT last_hash FROM audit_head")).scalar()
+    db.session.commit()
+    upgrade()
+    report = audit.check()
+    assert report.ok and report.entries == 33  # and the entry that records the migration
+    chains = dict(db.session.execute(db.text("SELECT key, length FROM audit_chain")).all())
+    assert chains["person:1"] == 15 and chains["person:2"] == 15
+    assert sum(chains.values()) == 33 and any(k.startswith("anonymous/") for k in chains)
+    note = db.session.execute(db.text("SELECT details FROM audit_entry WHERE action = 'audit.rechained'")).scalar()
+    assert note == '{"entries":32,"old_head":"%s"}' % old_head
+    audit.seal()
+    assert audit.check().ok
+
+
+def test_a_broken_single_chain_stops_the_migration_and_changes_nothing(single_chain):
+    conn = db.session.connection()
+    conn.execute(db.text("UPDATE audit_entry SET details = '{}' WHERE id = 7"))
+    db.session.commit()
+    with pytest.raises(SystemExit):  # Flask-Migrate logs the migration's error and exits 1
+        upgrade()
+    import importlib.util
+    from pathlib import Path
+    path = next(Path("migrations/versions").glob("e8f1a3c5b702_*.py"))
+    spec = importlib.util.spec_from_file_location("rechain", path)
+    rechain = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(rechain)
+    with pytest.raises(RuntimeError, match=r"audit chain broken at entry 7 \(after 6 intact entries\)"):
+        rechain._verify_single_chain(db.session.connection())
+    db.session.rollback()
+    tables = set(db.inspect(db.engine).get_table_names())
+    assert "audit_head" in tables and "audit_chain" not in tables

@@ -36,7 +36,7 @@ from tests.conftest import Holder as Someone  # a person of the batch, with what
 STATE_TABLES = {"person", "health_space", "provisional_code", "access_event", "blocked_professional",
                 "access_report", "action_record", "outbox_message", "mandate", "callback", "staff", "desk_case"}
 # Bookkeeping that a failed or refused attempt is allowed (often required) to write.
-LOG_TABLES = {"throttle", "audit_entry", "audit_head", "web_session", "call_state", "inbound_message",
+LOG_TABLES = {"throttle", "audit_entry", "audit_chain", "audit_root", "web_session", "call_state", "inbound_message",
               "one_time_code", "staff_session", "desk_transfer"}
 
 

@@ -99,10 +99,10 @@ def test_outbox_workers_side_by_side_send_each_message_once(app, workers, twilio
 
 def test_two_first_entries_of_an_empty_audit_chain_at_once_both_land(app, workers):
     from app import audit
-    from app.models import AuditEntry, AuditHead
+    from app.models import AuditChain, AuditEntry
     with app.app_context():
         db.session.execute(db.delete(AuditEntry))
-        db.session.execute(db.delete(AuditHead))
+        db.session.execute(db.delete(AuditChain))
         db.session.commit()
     people = iter([("152036444500026", "80123456780"), ("152036444500125", "80123456781")])
     lock = threading.Lock()
