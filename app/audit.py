@@ -58,15 +58,19 @@ def _insert():
 
 def _lock_heads(keys) -> dict[str, tuple[int, str]]:
     """The heads of these chains (length, last hash), each created if need be and locked until the transaction
-    ends, in one statement: INSERT … ON CONFLICT DO UPDATE takes the row lock (PostgreSQL; on SQLite the first
-    write takes the database's) and RETURNING reads the head under it. Keys are locked in order, so two
-    transactions that write about the same two people cannot deadlock."""
+    ends: INSERT … ON CONFLICT DO UPDATE takes the row lock (PostgreSQL; on SQLite the first write takes the
+    database's) and RETURNING reads the head under it, one statement for a batch of chains. Keys are locked in
+    order, so two transactions that write about the same two people cannot deadlock."""
     keys = sorted(set(keys))
-    stmt = _insert()(AuditChain).values([{"key": k, "length": 0, "last_hash": GENESIS, "sealed_length": 0,
-                                          "sealed_hash": GENESIS} for k in keys])
+    table = AuditChain.__table__
+    stmt = _insert()(table)
     stmt = stmt.on_conflict_do_update(index_elements=["key"], set_={"key": stmt.excluded.key}).returning(
-        AuditChain.key, AuditChain.length, AuditChain.last_hash)
-    return {key: (length, last) for key, length, last in db.session.execute(stmt)}
+        table.c.key, table.c.length, table.c.last_hash)
+    params = [{"key": k, "length": 0, "last_hash": GENESIS, "sealed_length": 0, "sealed_hash": GENESIS}
+              for k in keys]
+    rows = db.session.execute(stmt, params[0]) if len(params) == 1 else \
+        db.session.connection().execute(stmt, params)
+    return {key: (length, last) for key, length, last in rows}
 
 
 def _entry(key: str, head: tuple[int, str], at, actor, subject, action, channel, details: dict) -> dict:
@@ -78,10 +82,12 @@ def _entry(key: str, head: tuple[int, str], at, actor, subject, action, channel,
             "hash": _digest(key, seq, last, at, actor, subject, action, channel, text)}
 
 
+_MOVE = db.update(AuditChain.__table__).where(AuditChain.__table__.c.key == db.bindparam("k")).values(
+    length=db.bindparam("n"), last_hash=db.bindparam("h"))
+
+
 def _move_heads(heads: dict[str, tuple[int, str]]) -> None:
-    for key, (length, last) in heads.items():
-        db.session.execute(db.update(AuditChain).where(AuditChain.key == key)
-                           .values(length=length, last_hash=last))
+    db.session.connection().execute(_MOVE, [{"k": k, "n": n, "h": h} for k, (n, h) in heads.items()])
 
 
 def append(actor: str, subject: str | None, action: str, channel: str, **details) -> AuditEntry:
@@ -110,7 +116,7 @@ def append_many(rows) -> int:
         row = _entry(key, heads[key], at, *rest)
         heads[key] = (row["seq"], row["hash"])
         values.append(row)
-    db.session.execute(db.insert(AuditEntry), values)
+    db.session.connection().execute(AuditEntry.__table__.insert(), values)
     _move_heads(heads)
     return len(values)
 
