@@ -7,7 +7,7 @@ from flask import Flask
 
 import ivr
 
-from . import api, cli, desk, web
+from . import api, cli, desk, replica, web
 from .config import Config
 from .extensions import babel, compress, csrf, db, migrate
 from .proxies import TrustedProxies
@@ -32,6 +32,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         app.wsgi_app = TrustedProxies(app.wsgi_app, app.config["TRUSTED_PROXIES"],
                                       app.config["TRUSTED_PROXY_ADDRESSES"])
     db.init_app(app)
+    app.teardown_appcontext(replica.close)
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
     csrf.init_app(app)
     compress.init_app(app)

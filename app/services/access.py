@@ -9,7 +9,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
-from .. import audit, clock, messages, outbox, zones
+from .. import audit, clock, messages, outbox, replica, zones
 from ..domain.emergency import Decision, EmergencySettings, decide
 from ..domain.errors import InvalidTransition, NotFound
 from ..models import AccessEvent, AccessReport, BlockedProfessional, HealthSpace, OutboxMessage, Person, db
@@ -148,15 +148,16 @@ def history(actor: Actor, subject_id: int, page: int = 1, date_from: date | None
         where.append(AccessEvent.occurred_at >= _day_bounds(date_from, False, zone))
     if date_to:
         where.append(AccessEvent.occurred_at < _day_bounds(date_to, True, zone))
-    total = db.session.scalar(db.select(db.func.count(AccessEvent.id)).where(*where))
+    read = replica.session()  # a read replica when there is one: the page may lag the primary by a moment
+    total = read.scalar(db.select(db.func.count(AccessEvent.id)).where(*where))
     pages = max(1, math.ceil(total / per_page))
     page = min(max(1, page), pages)
-    events = db.session.scalars(db.select(AccessEvent).where(*where)
-                                .order_by(AccessEvent.occurred_at.desc(), AccessEvent.id.desc())
-                                .offset((page - 1) * per_page).limit(per_page)).all()
-    blocks = {b.professional_key for b in db.session.scalars(db.select(BlockedProfessional).where(
-        BlockedProfessional.person_id == subject_id, BlockedProfessional.unblocked_at.is_(None)))}
-    reports = dict(db.session.execute(db.select(AccessReport.access_event_id, AccessReport.reference).where(
+    events = read.scalars(db.select(AccessEvent).where(*where)
+                          .order_by(AccessEvent.occurred_at.desc(), AccessEvent.id.desc())
+                          .offset((page - 1) * per_page).limit(per_page)).all()
+    blocks = set(read.scalars(db.select(BlockedProfessional.professional_key).where(
+        BlockedProfessional.person_id == subject_id, BlockedProfessional.unblocked_at.is_(None))))
+    reports = dict(read.execute(db.select(AccessReport.access_event_id, AccessReport.reference).where(
         AccessReport.person_id == subject_id, AccessReport.access_event_id.in_([e.id for e in events]))).all())
     lines = [HistoryLine(e, bool(blocks & professional_keys(e.professional_name, e.profession, e.organisation,
                                                              e.professional_id)), reports.get(e.id))
