@@ -53,7 +53,27 @@ def _digest(chain: str, seq: int, prev_hash: str, at, actor: str, subject: str |
 
 
 def _insert():
-    return postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    return postgresql.insert if _on_postgres() else sqlite.insert
+
+
+def _on_postgres() -> bool:
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
+# PostgreSQL takes a batch as one array a column (unnest): a short statement whatever the batch's size, where a
+# multi-row VALUES would be parsed anew each time (psycopg prepares only statements under 4 kB).
+_PG_LOCK = db.text(
+    "INSERT INTO audit_chain (key, length, last_hash, sealed_length, sealed_hash) "
+    "SELECT k, 0, :g, 0, :g FROM unnest(CAST(:keys AS VARCHAR[])) WITH ORDINALITY AS t(k, i) ORDER BY i "
+    "ON CONFLICT (key) DO UPDATE SET key = EXCLUDED.key RETURNING key, length, last_hash")
+_PG_MOVE = db.text(
+    "UPDATE audit_chain SET length = v.n, last_hash = v.h FROM unnest(CAST(:k AS VARCHAR[]), "
+    "CAST(:n AS INTEGER[]), CAST(:h AS VARCHAR[])) AS v(k, n, h) WHERE audit_chain.key = v.k")
+_PG_ENTRIES = db.text(
+    "INSERT INTO audit_entry (chain, seq, at, actor, subject, action, channel, details, prev_hash, hash) "
+    "SELECT * FROM unnest(CAST(:chain AS VARCHAR[]), CAST(:seq AS INTEGER[]), CAST(:at AS TIMESTAMP[]), "
+    "CAST(:actor AS VARCHAR[]), CAST(:subject AS VARCHAR[]), CAST(:action AS VARCHAR[]), "
+    "CAST(:channel AS VARCHAR[]), CAST(:details AS TEXT[]), CAST(:prev_hash AS VARCHAR[]), CAST(:hash AS VARCHAR[]))")
 
 
 def _lock_heads(keys) -> dict[str, tuple[int, str]]:
@@ -62,6 +82,9 @@ def _lock_heads(keys) -> dict[str, tuple[int, str]]:
     database's) and RETURNING reads the head under it, one statement for a batch of chains. Keys are locked in
     order, so two transactions that write about the same two people cannot deadlock."""
     keys = sorted(set(keys))
+    if _on_postgres() and len(keys) > 1:
+        rows = db.session.execute(_PG_LOCK, {"keys": keys, "g": GENESIS})
+        return {key: (length, last) for key, length, last in rows}
     table = AuditChain.__table__
     stmt = _insert()(table)
     stmt = stmt.on_conflict_do_update(index_elements=["key"], set_={"key": stmt.excluded.key}).returning(
@@ -87,6 +110,10 @@ _MOVE = db.update(AuditChain.__table__).where(AuditChain.__table__.c.key == db.b
 
 
 def _move_heads(heads: dict[str, tuple[int, str]]) -> None:
+    if _on_postgres() and len(heads) > 1:
+        db.session.execute(_PG_MOVE, {"k": list(heads), "n": [n for n, _ in heads.values()],
+                                      "h": [h for _, h in heads.values()]})
+        return
     db.session.connection().execute(_MOVE, [{"k": k, "n": n, "h": h} for k, (n, h) in heads.items()])
 
 
@@ -116,7 +143,10 @@ def append_many(rows) -> int:
         row = _entry(key, heads[key], at, *rest)
         heads[key] = (row["seq"], row["hash"])
         values.append(row)
-    db.session.connection().execute(AuditEntry.__table__.insert(), values)
+    if _on_postgres() and len(values) > 1:
+        db.session.execute(_PG_ENTRIES, {column: [v[column] for v in values] for column in values[0]})
+    else:
+        db.session.connection().execute(AuditEntry.__table__.insert(), values)
     _move_heads(heads)
     return len(values)
 

@@ -3,7 +3,8 @@
 set -euo pipefail
 BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 DIR=$(mktemp -d /tmp/relais-pg.XXXXXX)
-PORT=${RELAIS_PG_PORT:-55432}
+# Below the kernel's ephemeral range (32768-60999 on Linux), so a client's outgoing connection never holds it.
+PORT=${RELAIS_PG_PORT:-25432}
 RUNAS=()
 if [ "$(id -u)" = 0 ]; then chown postgres "$DIR"; RUNAS=(runuser -u postgres --); fi
 "${RUNAS[@]}" "$BIN/initdb" -D "$DIR/data" -U relais -A trust >/dev/null
