@@ -276,8 +276,11 @@ def voice():
         state = CallState(call_sid=sid, step="menu", seq=0, data={}, language="fr",
                           caller_lookup=lookup("phone", caller) if caller else None, created_at=clock.now())
         db.session.add(state)
+    # The step this request answers, read once: a service that commits on the way expires `state`, which would
+    # then read back a later step another copy of this webhook has saved meanwhile.
+    seq = state.seq
     # A deep copy: the JSON column only sees a change when it is given a different value.
-    call = Call(sid, state.language, copy.deepcopy(state.data or {}), state.seq, caller)
+    call = Call(sid, state.language, copy.deepcopy(state.data or {}), seq, caller)
     zones.read_by(lambda: call.person_id)  # times said in the identified caller's zone (Paris until then)
     try:
         if n is None or state in db.session.new:  # a new call, or one whose state was lost: the greeting
@@ -289,21 +292,31 @@ def voice():
             step_name = advance(call, state.step, form_value("Digits").strip(), form_value("SpeechResult").strip())
         if step_name != "menu":
             call.data.pop("first", None)
-        twiml = render(call, step_name, state.seq + 1)
+        twiml = render(call, step_name, seq + 1)
     except Exception:  # never a dead line: say sorry, change nothing, offer the menu again
         log.exception("voice step failed for call %s", sid[-6:])
         db.session.rollback()
         state = db.session.get(CallState, sid) or CallState(call_sid=sid, step="menu", seq=0, data={}, language="fr")
-        call = Call(sid, state.language, copy.deepcopy(state.data or {}), state.seq, caller)
+        call = Call(sid, state.language, copy.deepcopy(state.data or {}), seq, caller)
         with force_locale(call.language):
             call.before.append(_("Sorry, something went wrong. Nothing was changed."))
         step_name = "menu"
-        twiml = render(call, step_name, state.seq + 1)
+        twiml = render(call, step_name, seq + 1)
         if state not in db.session:
             db.session.add(state)
     call.data.pop("step_was", None)
+    if state not in db.session.new:
+        # A step's service may commit on its way (a booking, a count), which ends the lock taken above: a copy of
+        # this webhook may then have run the same step. Whoever moves the step on first has the answer; the other
+        # gives that same answer (the step's services are idempotent per step, so nothing was done twice).
+        moved = db.session.execute(db.update(CallState).where(CallState.call_sid == sid, CallState.seq == seq)
+                                   .values(seq=seq + 1).execution_options(synchronize_session=False))
+        if moved.rowcount != 1:
+            db.session.rollback()
+            winner = db.session.get(CallState, sid, populate_existing=True)
+            return _twiml(winner.last_twiml if winner is not None else twiml)
     state.step, state.language, state.data = step_name, call.language, call.data
-    state.seq += 1
+    state.seq = seq + 1
     state.last_twiml = twiml
     state.updated_at = clock.now()
     db.session.commit()
