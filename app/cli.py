@@ -1,21 +1,21 @@
 """Operator commands: import the mailing batch and access events, run the jobs, verify the audit chain, callbacks."""
-import csv
 import json
+import os
 import sys
-import time
 from datetime import date, timezone
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
-from . import audit, clock, csvsafe, outbox
+from . import audit, bulk, clock, csvsafe, outbox
 from .demo import load
 from .domain.errors import InvalidIdentifier, InvalidTransition, NotFound
 from .domain.identifiers import normalize_nir
-from .services import Actor, access, callbacks, identity, spaces, staff
+from .services import Actor, access, callbacks, enrolment, spaces, staff
+from .services.base import chunk
 from .services.mandates import RowRefused, import_mandate, record_autonomy
-from .services.validation import IDENTIFIER_MESSAGES, RowErrors, _iso_date, enrolment_from_row, submit_access
+from .services.validation import IDENTIFIER_MESSAGES, NOT_UTF8, RowErrors, _iso_date, submit_access, undecodable
 from .text import format_reference
 
 ENROL_COLUMNS = ["nir", "vitale_serial", "family_name", "given_name", "birth_date", "phone", "email",
@@ -35,58 +35,85 @@ def register(app: Flask) -> None:
     app.cli.add_command(staff_group)
 
 
-NOT_UTF8 = {"row": "is not UTF-8 text: save the file as UTF-8 and import it again"}
-
-
-def _undecodable(*values) -> bool:
-    """Bytes that are not UTF-8 arrive as lone surrogates (errors="surrogateescape"): that row is refused."""
-    return any(isinstance(v, str) and any("\udc80" <= c <= "\udcff" for c in v)
-               for value in values for v in (value if isinstance(value, list) else [value]))
-
-
-def _say_errors(line: int, errors: dict[str, str]) -> None:
+def _say_errors(line: int, errors: dict[str, str], progress: bulk.Progress | None = None) -> None:
     for field, message in errors.items():
-        click.echo(f"line {line}: {field}: {message}", err=True)
+        if progress is not None:
+            progress.echo(f"line {line}: {field}: {message}")
+        else:
+            click.echo(f"line {line}: {field}: {message}", err=True)
+
+
+def _chunk_option(f):
+    return click.option("--chunk", "chunk_rows", type=click.IntRange(1, 10_000), default=None,
+                        help="rows a transaction [default: IMPORT_CHUNK_ROWS, 1000]")(f)
+
+
+def _progress_option(f):
+    return click.option("--progress-every", type=click.IntRange(1), default=None,
+                        help="rows between two progress lines when stderr is not a terminal "
+                             "[default: IMPORT_PROGRESS_EVERY, 10000]")(f)
 
 
 @click.command("enrol")
-@click.argument("batch", type=click.File("r", encoding="utf-8-sig", errors="surrogateescape"))
+@click.argument("batch", type=click.Path(exists=True, dir_okay=False))
 @click.option("--codes-out", required=True, type=click.Path(dir_okay=False, writable=True),
-              help="CSV file that receives nir,provisional_code for each row imported")
+              help="CSV file that receives nir,provisional_code for each row imported (continued if it is there)")
+@_chunk_option
+@_progress_option
 @with_appcontext
-def enrol_command(batch, codes_out):
-    """Import the mailing batch: each good row gets a notified space and a provisional code."""
-    reader = csv.DictReader(batch)
-    missing = [c for c in ENROL_COLUMNS if c not in (reader.fieldnames or [])]
-    if missing:
-        raise click.ClickException("missing columns: " + ", ".join(missing))
-    imported = rejected = 0
-    seen: set[str] = set()
-    with open(codes_out, "w", newline="", encoding="utf-8") as out:
-        writer = csvsafe.Writer(out)
-        writer.writerow(["nir", "provisional_code"])
-        for row in reader:
-            line = reader.line_num
-            try:
-                if _undecodable(*row.values()):
-                    raise RowErrors(NOT_UTF8)
-                enrolment = enrolment_from_row(row, clock.today())
-                if enrolment.nir in seen:
-                    raise RowErrors({"nir": "appears twice in this batch"})
-                try:
-                    code = identity.enrol(enrolment)
-                except ValueError:
-                    raise RowErrors({"nir": "already enrolled"}) from None
-            except RowErrors as exc:
-                _say_errors(line, exc.errors)
-                rejected += 1
-                continue
-            seen.add(enrolment.nir)
-            writer.writerow([enrolment.nir, code])
-            imported += 1
-    click.echo(f"{imported} imported, {rejected} rejected")
-    if rejected:
+def enrol_command(batch, codes_out, chunk_rows, progress_every):
+    """Import the mailing batch: each good row gets a notified space and a provisional code.
+
+    Rows are read as a stream and stored a chunk a transaction. Stopped at any moment, the same command (the same
+    batch file name) imports what is missing, and first writes the codes the stopped run had stored but perhaps
+    not written; rows already enrolled are counted, not refused.
+    """
+    rows = bulk.CsvStream(batch)
+    try:
+        missing = [c for c in ENROL_COLUMNS if c not in rows.fieldnames]
+        if missing:
+            raise click.ClickException("missing columns: " + ", ".join(missing))
+        name = os.path.basename(batch)
+        progress = bulk.Progress(f"enrol {name}", rows.total,
+                                 progress_every or current_app.config["IMPORT_PROGRESS_EVERY"])
+        codes = enrolment.CodesFile(codes_out)
+        job = enrolment.BatchImport(name, codes, report=lambda line, errors: _say_errors(line, errors, progress),
+                                    progress=progress.update, chunk_rows=chunk_rows)
+        job.settle_pending()
+        try:
+            codes.open()
+        except enrolment.CodesFileError as exc:
+            raise click.ClickException(str(exc)) from None
+        try:
+            if codes.continued:
+                progress.echo(f"{codes_out} is there: its codes are kept, this run's are added after them")
+            job.write_pending()
+            summary = job.run(rows)
+        finally:
+            codes.close()
+            progress.finish()
+    finally:
+        rows.close()
+    _say_summary(summary)
+    if summary.rejected or summary.unreadable:
         sys.exit(1)
+
+
+def _say_summary(s: enrolment.Summary) -> None:
+    click.echo(f"{s.imported} imported, {s.rejected} rejected, {s.already} already enrolled")
+    if s.resumed or s.found:
+        click.echo(f"codes of an interrupted run: {s.resumed} written first to this run's file, "
+                   f"{s.found} found already written in that run's file")
+    if s.reasons:
+        click.echo("rejected by reason:")
+        for reason, count in sorted(s.reasons.items(), key=lambda r: (-r[1], r[0])):
+            click.echo(f"  {count:>7}  {reason}")
+    if s.unreadable:
+        click.echo(f"{s.unreadable} code(s) of this batch stored by an interrupted run are sealed under another "
+                   "SEAL_KEY: run the batch again with the key of that run to write them", err=True)
+    for name, count in sorted(s.elsewhere.items()):
+        click.echo(f"{count} code(s) of batch {name} still wait for their CODES.csv: run that batch again",
+                   err=True)
 
 
 @click.group("access-events", cls=AppGroup)
@@ -95,30 +122,57 @@ def access_events():
 
 
 @access_events.command("import")
-@click.argument("events", type=click.File("r", encoding="utf-8", errors="surrogateescape"))
-def import_events(events):
-    """Import EVENTS.jsonl: one JSON object per line; prints each decision, reports bad lines."""
+@click.argument("events", type=click.Path(exists=True, dir_okay=False))
+@click.option("--chunk", "chunk_rows", type=click.IntRange(1, 10_000), default=100, show_default=True,
+              help="events a transaction (each event's checks and writes a savepoint in it)")
+@_progress_option
+def import_events(events, chunk_rows, progress_every):
+    """Import EVENTS.jsonl: one JSON object per line; prints each decision, reports bad lines.
+
+    Lines are read as a stream and recorded a chunk a transaction; a chunk's decisions are printed once it is
+    committed, so a decision printed is a decision kept (a repeated event_id gets the same one back)."""
+    lines = bulk.LineStream(events)
+    progress = bulk.Progress(f"access-events {os.path.basename(events)}", lines.total,
+                             progress_every or current_app.config["IMPORT_PROGRESS_EVERY"])
     rejected = 0
-    for number, text in enumerate(events, start=1):
-        if not text.strip():
-            continue
-        try:
-            if _undecodable(text):
-                raise RowErrors(NOT_UTF8)
-            try:
-                data = json.loads(text)
-            except (json.JSONDecodeError, RecursionError):
-                raise RowErrors({"line": "not valid JSON"}) from None
-            event, decision, created = submit_access(data, "cli")
-        except RowErrors as exc:
-            _say_errors(number, exc.errors)
-            rejected += 1
-            continue
-        click.echo(json.dumps({"line": number, "event_id": event.event_key, "decision": decision.outcome,
-                               "reason": decision.reason, "duplicate": not created}))
+    try:
+        for rows in bulk.chunks(lines, chunk_rows):
+            answers = []
+            with chunk():
+                for row in rows:
+                    answers.append((row.line, _event_answer(row)))
+            for number, answer in answers:  # committed: now they can be told
+                if isinstance(answer, RowErrors):
+                    _say_errors(number, answer.errors, progress)
+                    rejected += 1
+                elif answer is not None:
+                    click.echo(json.dumps(answer))
+            progress.update(rows[-1].line)
+    finally:
+        lines.close()
+        progress.finish()
     if rejected:
         click.echo(f"{rejected} line(s) rejected", err=True)
         sys.exit(1)
+
+
+def _event_answer(row: bulk.Row) -> dict | RowErrors | None:
+    """One line of EVENTS.jsonl recorded (inside the chunk's transaction): its answer, its errors, or None (blank)."""
+    text = row.values
+    if not text.strip():
+        return None
+    try:
+        if undecodable(text):
+            raise RowErrors(NOT_UTF8)
+        try:
+            data = json.loads(text)
+        except (json.JSONDecodeError, RecursionError):
+            raise RowErrors({"line": "not valid JSON"}) from None
+        event, decision, created = submit_access(data, "cli")
+    except RowErrors as exc:
+        return exc
+    return {"line": row.line, "event_id": event.event_key, "decision": decision.outcome, "reason": decision.reason,
+            "duplicate": not created}
 
 
 @click.group("jobs", cls=AppGroup)
@@ -204,16 +258,17 @@ def outbox_group():
 
 @outbox_group.command("work")
 @click.option("--once", is_flag=True, help="send what is due, then stop")
-@click.option("--interval", default=2.0, show_default=True, help="seconds between two looks at the queue")
+@click.option("--interval", type=float, default=None,
+              help="seconds between two looks at the queue [default: 2 on SQLite; 30 on PostgreSQL, where a "
+                   "commit that queues a message wakes the worker at once]")
 def outbox_work(once, interval):
-    """The worker: sends queued messages, retrying with back-off while the carrier is unreachable."""
+    """The worker: sends queued messages, retrying with back-off while the carrier is unreachable.
 
-    while True:
-        sent = outbox.send_due()
-        if once:
-            click.echo(f"{sent} sent")
-            return
-        time.sleep(interval)
+    Any number of workers can run side by side: each claims its own batch of messages (app/outbox.py)."""
+    if once:
+        click.echo(f"{outbox.send_due(limit=None)} sent")
+        return
+    outbox.work(interval)
 
 
 @outbox_group.command("letters")
@@ -245,48 +300,75 @@ def mandates_group():
 
 
 @mandates_group.command("import")
-@click.argument("path", type=click.File("r", encoding="utf-8-sig", errors="surrogateescape"))
-def mandates_import(path):
-    """Import MANDATES.csv; bad rows are reported by line and nothing of them is stored."""
-    reader = csv.DictReader(path)
-    missing = [c for c in MANDATE_COLUMNS if c not in (reader.fieldnames or [])]
-    if missing:
-        raise click.ClickException("missing columns: " + ", ".join(missing))
-    imported = rejected = 0
-    for row in reader:
-        errors, values = {}, {}
-        if _undecodable(*row.values()):
-            _say_errors(reader.line_num, NOT_UTF8)
-            rejected += 1
-            continue
-        for field in ("representative_nir", "represented_nir"):
-            try:
-                values[field] = normalize_nir((row.get(field) or "").strip())
-            except InvalidIdentifier as exc:
-                errors[field] = IDENTIFIER_MESSAGES.get(exc.code, "is not valid")
-        for field in ("valid_from", "valid_until"):
-            raw = (row.get(field) or "").strip()
-            if field == "valid_until" and not raw:
-                values[field] = None
-                continue
-            try:
-                values[field] = _iso_date(raw)
-            except ValueError as exc:
-                errors[field] = str(exc)
-        kind = (row.get("kind") or "").strip().lower()
-        if not errors:
-            try:
-                if import_mandate(values["representative_nir"], values["represented_nir"], kind,
-                                  values["valid_from"], values["valid_until"]):
-                    imported += 1
-                continue
-            except RowRefused as exc:
-                errors = exc.errors
-        _say_errors(reader.line_num, errors)
-        rejected += 1
-    click.echo(f"{imported} imported, {rejected} rejected")
-    if rejected:
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--chunk", "chunk_rows", type=click.IntRange(1, 10_000), default=100, show_default=True,
+              help="rows a transaction (each row's checks and writes a savepoint in it)")
+@_progress_option
+def mandates_import(path, chunk_rows, progress_every):
+    """Import MANDATES.csv; bad rows are reported by line and nothing of them is stored.
+
+    Rows are read as a stream and stored a chunk a transaction; a mandate already there is counted, not stored
+    twice, so the same file can be imported again after an interruption."""
+    rows = bulk.CsvStream(path)
+    try:
+        missing = [c for c in MANDATE_COLUMNS if c not in rows.fieldnames]
+        if missing:
+            raise click.ClickException("missing columns: " + ", ".join(missing))
+        progress = bulk.Progress(f"mandates {os.path.basename(path)}", rows.total,
+                                 progress_every or current_app.config["IMPORT_PROGRESS_EVERY"])
+        counts = {"imported": 0, "rejected": 0, "already": 0}
+        try:
+            for part in bulk.chunks(rows, chunk_rows):
+                outcomes = []
+                with chunk():
+                    for row in part:
+                        outcomes.append((row.line, _mandate_outcome(row)))
+                for line, outcome in outcomes:
+                    if isinstance(outcome, dict):
+                        _say_errors(line, outcome, progress)
+                        counts["rejected"] += 1
+                    else:
+                        counts["imported" if outcome else "already"] += 1
+                progress.update(part[-1].line - 1)
+        finally:
+            progress.finish()
+    finally:
+        rows.close()
+    click.echo(f"{counts['imported']} imported, {counts['rejected']} rejected, {counts['already']} already there")
+    if counts["rejected"]:
         sys.exit(1)
+
+
+def _mandate_outcome(row: bulk.Row) -> bool | dict[str, str]:
+    """One row of MANDATES.csv stored (inside the chunk's transaction): True, False when the same mandate is there
+    already, or the errors by field."""
+    if row.error:
+        return {"row": row.error}
+    values, errors = {}, {}
+    if undecodable(*row.values.values()):
+        return NOT_UTF8
+    for field in ("representative_nir", "represented_nir"):
+        try:
+            values[field] = normalize_nir((row.values.get(field) or "").strip())
+        except InvalidIdentifier as exc:
+            errors[field] = IDENTIFIER_MESSAGES.get(exc.code, "is not valid")
+    for field in ("valid_from", "valid_until"):
+        raw = (row.values.get(field) or "").strip()
+        if field == "valid_until" and not raw:
+            values[field] = None
+            continue
+        try:
+            values[field] = _iso_date(raw)
+        except ValueError as exc:
+            errors[field] = str(exc)
+    if errors:
+        return errors
+    try:
+        return import_mandate(values["representative_nir"], values["represented_nir"],
+                              (row.values.get("kind") or "").strip().lower(), values["valid_from"],
+                              values["valid_until"])
+    except RowRefused as exc:
+        return exc.errors
 
 
 @mandates_group.command("autonomy")

@@ -9,11 +9,13 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -22,7 +24,7 @@ from .extensions import db
 
 
 class Person(db.Model):
-    """Who a person is, minimally: the NIR only as a keyed hash, secrets only as argon2 hashes."""
+    """Who a person is, minimally: the NIR only as a keyed look-up, the Vitale serial only as a keyed hash."""
 
     __tablename__ = "person"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -79,6 +81,12 @@ class HealthSpace(db.Model):
 
 
 class ProvisionalCode(db.Model):
+    """A letter's code, as keyed hashes of its written and keypad forms (older rows: argon2; docs/secrets.md).
+
+    A code made by the mailing batch import names its batch and line; until its line is safely in the run's
+    CODES.csv it also waits sealed (app/sealed.py: the NIR, the code and that file's path), so that a run
+    interrupted between its commit and its write can still hand it over (app/services/enrolment.py)."""
+
     __tablename__ = "provisional_code"
     id: Mapped[int] = mapped_column(primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
@@ -88,6 +96,12 @@ class ProvisionalCode(db.Model):
     expires_on: Mapped[date] = mapped_column(Date)
     used_at: Mapped[datetime | None] = mapped_column(DateTime)
     voided_at: Mapped[datetime | None] = mapped_column(DateTime)
+    batch: Mapped[str | None] = mapped_column(String(120))
+    batch_line: Mapped[int | None] = mapped_column(Integer)
+    sealed_code: Mapped[str | None] = mapped_column(Text)
+    # Only the codes still waiting for their CODES.csv are in this index: a handful, whatever the table's size.
+    __table_args__ = (Index("ix_provisional_code_pending", "batch", sqlite_where=text("sealed_code IS NOT NULL"),
+                            postgresql_where=text("sealed_code IS NOT NULL")),)
 
 
 class Throttle(db.Model):
@@ -256,8 +270,14 @@ class OutboxMessage(db.Model):
     # message is handed over; `recipient` then only keeps it masked.
     sealed_recipient: Mapped[str | None] = mapped_column(Text)
     # The worker that holds the message: its random token, and when it took it (app/outbox.py fences with it).
+    # A token left on a message that is still waiting means an earlier try may have reached the carrier.
     claim_token: Mapped[str | None] = mapped_column(String(32))
     claimed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # What the workers claim, in id order: only the messages still waiting are in it, however big the table
+    # (the same predicate as app/outbox.py's _due, and as the migration d4b7e2a9c613).
+    __table_args__ = (Index("ix_outbox_message_due", "id",
+                            sqlite_where=text("status IN ('queued', 'sending') AND channel <> 'letter'"),
+                            postgresql_where=text("status IN ('queued', 'sending') AND channel <> 'letter'")),)
 
 
 class CallState(db.Model):

@@ -17,6 +17,12 @@ def seal(text: str) -> str:
     return _fernet().encrypt(text.encode()).decode()
 
 
+def sealer():
+    """seal() with the key derived once: for a batch of many rows."""
+    fernet = _fernet()
+    return lambda text: fernet.encrypt(text.encode()).decode()
+
+
 def unseal(token: str | None) -> str | None:
     """The text, or None when there is none or it cannot be opened (another key, tampered)."""
     if not token:

@@ -116,19 +116,6 @@ def write_events(people: list[Person], path: str, rng: random.Random, run_id: st
     return n
 
 
-def chain_is_empty(db_url: str) -> bool:
-    """Whether the audit log has no head yet (a database just migrated)."""
-    from sqlalchemy import create_engine, text
-    if db_url.startswith("postgresql://"):
-        db_url = db_url.replace("postgresql://", "postgresql+psycopg://", 1)
-    engine = create_engine(db_url)
-    try:
-        with engine.connect() as c:
-            return c.execute(text("SELECT count(*) FROM audit_head")).scalar() == 0
-    finally:
-        engine.dispose()
-
-
 def flask_cli(env: dict, *args: str, check: bool = True) -> subprocess.CompletedProcess:
     done = subprocess.run([sys.executable, "-m", "flask", "--app", "app", *args], env=env, cwd=ROOT,
                           capture_output=True, text=True)
@@ -155,24 +142,14 @@ def load(env: dict, people: list[Person], workdir: str, rng: random.Random, *, p
     """Enrol the people with `flask enrol` (in `processes` parallel batches) and fill in their codes, then import
     their access events with `flask access-events import`. Returns counts."""
     processes = max(1, min(processes, len(people)))
-    first: list[Person] = []
-    if processes > 1 and chain_is_empty(env["DATABASE_URL"]):
-        # Known defect (app/audit.py): on an empty audit chain, two first writers both insert the head row and
-        # one of them fails (UniqueViolation on audit_head_pkey). Said, not hidden: the first person goes alone.
-        print("note: the audit chain is empty: the first person is enrolled alone before the parallel batches "
-              "(two writers on an empty chain collide; see docs/national-scale.md)", file=sys.stderr)
-        first, people_rest = people[:1], people[1:]
-    else:
-        people_rest = people
-    chunks = ([first] if first else []) + [people_rest[i::processes] for i in range(processes)]
+    # Parallel batches from the start: each person's audit chain has its own head, created by an upsert, so two
+    # first writers no longer collide (the single chain's head did: docs/national-scale.md, defect 2).
+    chunks = [people[i::processes] for i in range(processes)]
     commands = []
     for i, chunk in enumerate(chunks):
         batch, codes = os.path.join(workdir, f"batch-{i}.csv"), os.path.join(workdir, f"codes-{i}.csv")
         write_batch(chunk, batch)
         commands.append(["enrol", batch, "--codes-out", codes])
-    if first:
-        _parallel(env, commands[:1])
-        commands = commands[1:]
     _parallel(env, commands)
     by_nir = {p.nir: p for p in people}
     for i in range(len(chunks)):

@@ -62,19 +62,44 @@ class UnknownPerson(Exception):
 def record_access(attempt: AccessAttempt, channel: str) -> tuple[AccessEvent, Decision, bool]:
     """Decide and record one access; a repeated event_id returns the first record (created=False)."""
     key = attempt.event_id or uuid.uuid4().hex
-    existing = _recorded(key)
-    if existing is not None:
-        return existing
-    person_id = db.session.scalar(db.select(Person.id).where(Person.nir_lookup == lookup("nir", attempt.nir)))
-    if person_id is None:
+    keys = professional_keys(attempt.professional_name, attempt.profession, attempt.organisation,
+                             attempt.professional_id)
+    found = _look_up(attempt.nir, key, keys)
+    if found is None or found[3] is not None:  # nobody with this NIR, or an event_id already recorded
+        existing = _recorded(key)
+        if existing is not None:
+            return existing
         raise UnknownPerson()
+    person, space, blocked, _existing = found
     try:
-        return _record(attempt, person_id, key, channel)
+        return _record(attempt, person, space, blocked, key, channel)
     except IntegrityError:  # the same event_id, at the same moment, on another worker: its answer is ours
         existing = _recorded(key)
         if existing is None:
             raise
         return existing
+
+
+# What a decision needs, in one statement (the health-record system waits on it): the person, their space, whether
+# the professional is blocked, and the id of an event already recorded under this event_id. Built once: building
+# and caching a statement of this size costs more CPU than PostgreSQL takes to run it. Fresh values
+# (populate_existing): a session that has seen the person before (a bulk import) decides under today's settings.
+_LOOK_UP = (db.select(Person, HealthSpace,
+                      db.exists().where(BlockedProfessional.person_id == Person.id,
+                                        BlockedProfessional.unblocked_at.is_(None),
+                                        BlockedProfessional.professional_key.in_(db.bindparam("keys", expanding=True)))
+                      .label("blocked"),
+                      db.select(AccessEvent.id).where(AccessEvent.event_key == db.bindparam("key"))
+                      .scalar_subquery().label("recorded"))
+            .join(HealthSpace, HealthSpace.person_id == Person.id).where(Person.nir_lookup == db.bindparam("nir"))
+            .execution_options(populate_existing=True))
+_INSERT_EVENT = AccessEvent.__table__.insert().returning(AccessEvent.__table__.c.id)
+
+
+def _look_up(nir: str, key: str, keys: set[str]):
+    """(person, space, blocked, id of the event already recorded with this key or None); None: nobody's NIR."""
+    row = db.session.execute(_LOOK_UP, {"nir": lookup("nir", nir), "key": key, "keys": sorted(keys)}).first()
+    return tuple(row) if row is not None else None
 
 
 def _recorded(key: str) -> tuple[AccessEvent, Decision, bool] | None:
@@ -84,25 +109,26 @@ def _recorded(key: str) -> tuple[AccessEvent, Decision, bool] | None:
     return event, Decision(event.decision == "granted", event.decision_reason, event.masked_visible), False
 
 
-def _record(attempt: AccessAttempt, person_id: int, key: str, channel: str) -> tuple[AccessEvent, Decision, bool]:
+def _record(attempt: AccessAttempt, person: Person, space: HealthSpace, blocked: bool, key: str, channel: str
+            ) -> tuple[AccessEvent, Decision, bool]:
     with transaction():
-        space = db.session.get(HealthSpace, person_id)
         _settle(space, clock.today())
         settings = EmergencySettings(space.samu_access, space.break_glass_access, space.masked_in_emergency)
-        blocked = _is_blocked(person_id, professional_keys(attempt.professional_name, attempt.profession,
-                                                           attempt.organisation, attempt.professional_id))
         decision = decide(space.state, settings, attempt.mode, blocked)
-        event = AccessEvent(event_key=key, person_id=person_id, occurred_at=attempt.occurred_at,
-                            recorded_at=clock.now(), professional_name=attempt.professional_name,
-                            profession=attempt.profession, organisation=attempt.organisation,
-                            professional_id=attempt.professional_id, mode=attempt.mode, section=attempt.section,
-                            reason=attempt.reason, decision=decision.outcome, decision_reason=decision.reason,
-                            masked_visible=decision.masked_documents_visible)
-        db.session.add(event)
-        db.session.flush()
-        audit.append("health-record-system", audit.who(person_id), "access.recorded", channel,
-                     event=event.id, mode=attempt.mode, decision=decision.outcome, reason=decision.reason)
-        _notify(space.person, event)
+        values = {"event_key": key, "person_id": person.id, "occurred_at": attempt.occurred_at,
+                  "recorded_at": clock.now(), "professional_name": attempt.professional_name,
+                  "profession": attempt.profession, "organisation": attempt.organisation,
+                  "professional_id": attempt.professional_id, "mode": attempt.mode, "section": attempt.section,
+                  "reason": attempt.reason, "decision": decision.outcome, "decision_reason": decision.reason,
+                  "masked_visible": decision.masked_documents_visible}
+        # One INSERT … RETURNING, not the unit of work's flush: the row is written once and never changed here. The
+        # event given back is the row as written (outside the session: read after the commit, never loaded again).
+        event = AccessEvent(id=db.session.execute(_INSERT_EVENT, values).scalar_one(), **values)
+        # The entry written by one INSERT too (append would add it to the unit of work, flushed later).
+        audit.append_many([("health-record-system", audit.who(person.id), "access.recorded", channel,
+                            {"event": event.id, "mode": attempt.mode, "decision": decision.outcome,
+                             "reason": decision.reason})])
+        _notify(person, event)
     return event, decision, True
 
 

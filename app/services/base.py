@@ -1,6 +1,7 @@
 """What every service shares: who acts (Actor), the transaction, the authorisation of an act, references."""
 import secrets
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -56,14 +57,50 @@ class Receipt:
                    record.created_at, record.idempotency_key, dict(record.details or {}))
 
 
+_IN_CHUNK: ContextVar[bool] = ContextVar("in_chunk", default=False)
+
+
 @contextmanager
 def transaction():
+    """One transaction: committed at the end, rolled back on any exception. Inside chunk(), a savepoint of the
+    chunk's transaction instead: what fails is undone alone, the rest commits with the chunk."""
+    if _IN_CHUNK.get():
+        with db.session.begin_nested():
+            yield db.session
+        return
     try:
         yield db.session
         db.session.commit()
     except BaseException:
         db.session.rollback()
         raise
+
+
+def _begin() -> None:
+    """Open the database transaction now. Python's sqlite3 opens one only before a write, and a SAVEPOINT outside a
+    transaction is one of its own, committed by its RELEASE: the chunk would not be one transaction."""
+    connection = db.session.connection()
+    if connection.dialect.name == "sqlite" and not connection.connection.dbapi_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN")
+
+
+@contextmanager
+def chunk():
+    """Many service calls of a bulk import (access events, mandates) in one transaction and one commit; each
+    call's own transaction() becomes a savepoint in it, so a row refused or undone leaves the others in."""
+    if _IN_CHUNK.get():
+        yield db.session
+        return
+    token = _IN_CHUNK.set(True)
+    try:
+        _begin()
+        yield db.session
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    finally:
+        _IN_CHUNK.reset(token)
 
 
 def authorize(actor: Actor, subject_id: int, action: str) -> None:
@@ -135,8 +172,12 @@ def new_reference() -> str:
     """Nine random digits: easy to read out, type and quote on the phone line."""
     while True:
         ref = f"{secrets.randbelow(900_000_000) + 100_000_000}"
-        taken = db.session.scalar(db.select(ActionRecord.id).where(ActionRecord.reference == ref)) or \
-            db.session.scalar(db.select(OutboxMessage.id).where(OutboxMessage.reference == ref)) or \
-            db.session.scalar(db.select(Callback.id).where(Callback.reference == ref))
-        if not taken:
+        if not db.session.scalar(_TAKEN, {"ref": ref}):
             return ref
+
+
+# Whether a reference is already used, in one statement for the three tables that hold them, built once: every
+# access notice makes a reference, in the path of the decision API.
+_TAKEN = db.select(db.exists().where(ActionRecord.reference == db.bindparam("ref"))
+                   | db.exists().where(OutboxMessage.reference == db.bindparam("ref"))
+                   | db.exists().where(Callback.reference == db.bindparam("ref")))

@@ -13,7 +13,7 @@ from ..domain.reasons import Reason
 from ..models import ActionRecord, HealthSpace, Person, ProvisionalCode, Throttle, WebSession, db
 from . import limits, one_time
 from .base import Actor, keep_alive, new_reference, sign_out, transaction
-from .crypto import hash_secret, lookup, token_digest, verify_secret
+from .crypto import hash_secret, keyed_hash, lookup, needs_rehash, token_digest, verify_secret
 
 
 def rules() -> Rules:
@@ -59,17 +59,26 @@ class Enrolment:
     postal_code: str | None = None  # the batch's optional column: where the person lives, so their time zone
 
 
+def code_hashes(nir_lookup: str, code: str) -> tuple[str, str]:
+    """The keyed hashes of a letter code, written and keypad forms, bound to its person (docs/secrets.md)."""
+    return keyed_hash("code", nir_lookup, code), keyed_hash("keypad", nir_lookup, identifiers.keypad_form(code))
+
+
+def vitale_hash(nir_lookup: str, serial: str) -> str:
+    return keyed_hash("vitale", nir_lookup, serial)
+
+
 def _issue_code(person: Person, issued_on: date, code: str | None = None) -> str:
-    """Void any earlier code and store a new one, as two argon2 hashes (written and keypad forms)."""
+    """Void any earlier code and store a new one, as two keyed hashes (written and keypad forms)."""
     now = clock.now()
     for old in db.session.scalars(db.select(ProvisionalCode).where(
             ProvisionalCode.person_id == person.id, ProvisionalCode.used_at.is_(None),
             ProvisionalCode.voided_at.is_(None))):
         old.voided_at = now
     code = code or identifiers.generate_provisional_code()
+    code_hash, keypad_hash = code_hashes(person.nir_lookup, code)
     db.session.add(ProvisionalCode(
-        person_id=person.id, code_hash=hash_secret(code), keypad_hash=hash_secret(identifiers.keypad_form(code)),
-        issued_at=now,
+        person_id=person.id, code_hash=code_hash, keypad_hash=keypad_hash, issued_at=now,
         expires_on=issued_on + timedelta(days=current_app.config["PROVISIONAL_CODE_VALID_DAYS"])))
     return code
 
@@ -79,7 +88,8 @@ def enrol(e: Enrolment, code: str | None = None) -> str:
     if find_person_by_nir(e.nir) is not None:
         raise ValueError("already_enrolled")
     with transaction():
-        person = Person(nir_lookup=lookup("nir", e.nir), vitale_hash=hash_secret(e.vitale_serial),
+        nir_lookup = lookup("nir", e.nir)
+        person = Person(nir_lookup=nir_lookup, vitale_hash=vitale_hash(nir_lookup, e.vitale_serial),
                         family_name=e.family_name, given_name=e.given_name, birth_date=e.birth_date,
                         phone=e.phone, phone_lookup=lookup("phone", e.phone) if e.phone else None,
                         email=e.email, language=e.language, postal_code=e.postal_code,
@@ -97,9 +107,9 @@ def enrol(e: Enrolment, code: str | None = None) -> str:
 
 
 # --- throttling -------------------------------------------------------------------------
-# An attempt is counted before its work (the argon2 checks), in one short transaction with the NIR's row
-# locked: a burst of parallel guesses cannot all read "not locked yet" and all be checked. A right attempt
-# then gives its count back.
+# An attempt is counted before its work (the checks of the serial and codes), in one short transaction with the
+# NIR's row locked: a burst of parallel guesses cannot all read "not locked yet" and all be checked. A right
+# attempt then gives its count back.
 
 def _blocked_until(row: Throttle, now: datetime) -> datetime | None:
     c = current_app.config
@@ -178,8 +188,25 @@ def _spent_code(person: Person | None) -> ProvisionalCode | None:
         .order_by(ProvisionalCode.id.desc()).limit(1))
 
 
-def _code_matches(stored: ProvisionalCode | None, code: str, keypad: bool) -> bool:
-    return verify_secret((stored.keypad_hash if keypad else stored.code_hash) if stored else None, code)
+def _code_matches(person: Person | None, stored: ProvisionalCode | None, code: str, keypad: bool) -> bool:
+    return verify_secret((stored.keypad_hash if keypad else stored.code_hash) if stored else None, code,
+                         "keypad" if keypad else "code", person.nir_lookup if person else "")
+
+
+def _serial_matches(person: Person | None, serial: str) -> bool:
+    return verify_secret(person.vitale_hash if person else None, serial, "vitale", person.nir_lookup if person else "")
+
+
+def _rehash(person: Person, used: ProvisionalCode, serial: str, code: str, keypad: bool) -> None:
+    """Secrets still in the argon2 form (or under an older key) rewritten as keyed hashes, now that they are known
+    right: the serial, and the code just used (its written form is known only when it was typed written)."""
+    if needs_rehash(person.vitale_hash):
+        person.vitale_hash = vitale_hash(person.nir_lookup, serial)
+    if keypad:
+        if needs_rehash(used.keypad_hash):
+            used.keypad_hash = keyed_hash("keypad", person.nir_lookup, code)
+    elif needs_rehash(used.code_hash) or needs_rehash(used.keypad_hash):
+        used.code_hash, used.keypad_hash = code_hashes(person.nir_lookup, code)
 
 
 def _code_spent(person: Person, spent: ProvisionalCode) -> CodeSpent:
@@ -201,8 +228,9 @@ def identify(nir: str, vitale_serial: str, birth_date: date, code: str, *, clien
     """Check the four things the letter's holder knows; returns the person's id.
 
     Every failure looks the same (IdentificationFailed), whatever was wrong and whether the NIR exists;
-    the same three argon2 verifications (the serial, the valid code, the last spent code) run in every case,
-    so the timing says nothing either.
+    the same three verifications (the serial, the valid code, the last spent code) run in every case,
+    so the timing says nothing either (crypto.verify_secret: the same work for an old argon2 row, a keyed one
+    or none). A secret still stored in the argon2 form is rewritten as a keyed hash once identification succeeds.
 
     One answer is different, as Mon espace santé's: the NIR, the serial and the date of birth are right and the
     code typed IS the person's letter code, but used or expired (CodeSpent, with what to do next). That attempt
@@ -215,10 +243,10 @@ def identify(nir: str, vitale_serial: str, birth_date: date, code: str, *, clien
     nir_key, client_key = _keys(nir, client)
     _reserve(nir_key, client_key)
     person = find_person_by_nir(nir)
-    serial_ok = verify_secret(person.vitale_hash if person else None, vitale_serial)
+    serial_ok = _serial_matches(person, vitale_serial)
     active, spent = _active_code(person), _spent_code(person)
-    code_ok = _code_matches(active, code, keypad)
-    spent_ok = _code_matches(spent, code, keypad)  # made in every case: the same work whatever matched
+    code_ok = _code_matches(person, active, code, keypad)
+    spent_ok = _code_matches(person, spent, code, keypad)  # made in every case: the same work whatever matched
     right_person = person is not None and serial_ok and person.birth_date == birth_date
     if right_person and code_ok:
         with transaction():
@@ -226,6 +254,7 @@ def identify(nir: str, vitale_serial: str, birth_date: date, code: str, *, clien
             used = db.session.execute(db.update(ProvisionalCode).where(
                 ProvisionalCode.id == active.id, ProvisionalCode.used_at.is_(None)).values(used_at=clock.now()))
             if used.rowcount == 1:
+                _rehash(person, active, vitale_serial, code, keypad)
                 _give_back(nir_key, client_key, reset_nir=True)
                 audit.append(audit.who(person.id), audit.who(person.id), "identification.succeeded", channel)
         if used.rowcount == 1:
@@ -242,10 +271,13 @@ def identify(nir: str, vitale_serial: str, birth_date: date, code: str, *, clien
     raise IdentificationFailed()
 
 
-def _same_work(hashes: int) -> None:
-    """The argon2 hashes a right request would have made, made anyway: the answer's timing says nothing."""
-    for _ in range(hashes):
+def _same_work(argon2: int = 0, keyed: int = 0) -> None:
+    """The hashes a right request would have made, made anyway: the answer's timing says nothing. A new letter
+    code is two keyed hashes (crypto.keyed_hash), an SMS code one argon2 hash."""
+    for _ in range(argon2):
         hash_secret(secrets.token_hex(8))
+    for _ in range(keyed):
+        keyed_hash("code", "", secrets.token_hex(8))
 
 
 def request_new_code(nir: str, vitale_serial: str, birth_date: date, *, client: str, channel: str) -> None:
@@ -258,10 +290,10 @@ def request_new_code(nir: str, vitale_serial: str, birth_date: date, *, client: 
     _client_may_ask(client)
     _reserve(nir_key, client_key)
     person = find_person_by_nir(nir)
-    serial_ok = verify_secret(person.vitale_hash if person else None, vitale_serial)
+    serial_ok = _serial_matches(person, vitale_serial)
     if person is None or not serial_ok or person.birth_date != birth_date \
             or person.space.state in (State.OPPOSED, State.PURGED):
-        _same_work(2)
+        _same_work(keyed=2)
         with transaction():
             audit.append("anonymous", audit.who(person.id) if person else None, "code.renewal_refused", channel)
         return
@@ -284,7 +316,7 @@ def _renew_code(person: Person, channel: str) -> bool:
     c = current_app.config
     if not limits.take(limits.Limit(f"renew15:{person.id}", c["NEW_CODE_PER_15_MINUTES"], timedelta(minutes=15)),
                        limits.Limit(f"renewday:{person.id}", c["NEW_CODE_PER_DAY"], timedelta(days=1))):
-        _same_work(2)
+        _same_work(keyed=2)
         with transaction():
             audit.append(audit.who(person.id), audit.who(person.id), "code.renewal_capped", channel)
         return False
@@ -312,9 +344,9 @@ def send_sign_in_code(nir: str, vitale_serial: str, birth_date: date, *, client:
     _client_may_ask(client)
     _reserve(nir_key, client_key)
     person = find_person_by_nir(nir)
-    serial_ok = verify_secret(person.vitale_hash if person else None, vitale_serial)
+    serial_ok = _serial_matches(person, vitale_serial)
     if person is None or not serial_ok or person.birth_date != birth_date:
-        _same_work(2)
+        _same_work(argon2=1, keyed=2)  # what the longest right path makes: a new letter code, or an SMS code
         with transaction():
             audit.append("anonymous", audit.who(person.id) if person else None, "sign_in_code.refused", channel)
         return
@@ -323,10 +355,11 @@ def send_sign_in_code(nir: str, vitale_serial: str, birth_date: date, *, client:
     if not person.mobile or person.sms_blocked_at is not None:  # a number that opted out: no SMS sign-in
         if letter_without_mobile and person.space.state not in (State.OPPOSED, State.PURGED):
             _renew_code(person, channel)
+            _same_work(argon2=1)
         else:
-            _same_work(2)
+            _same_work(argon2=1, keyed=2)
         return
-    _same_work(1)  # a letter code is two hashes, a one-time code one
+    _same_work(keyed=2)  # a letter code is two keyed hashes, a one-time code one argon2 hash
     try:
         code = one_time.issue(person.mobile, person.id, "sign_in", {}, channel)
     except one_time.TooManyCodes:
@@ -369,8 +402,8 @@ def second_factor(person_id: int, answer: str):
                 code = identifiers.normalize_provisional_code(answer)
             except InvalidIdentifier:
                 return False
-            active = _active_code(db.session.get(Person, pending.params.get("subject_id", person_id)))
-            return verify_secret(active.code_hash if active else None, code)
+            subject = db.session.get(Person, pending.params.get("subject_id", person_id))
+            return _code_matches(subject, _active_code(subject), code, keypad=False)
         try:
             born = db.session.get(Person, person_id).birth_date
             return identifiers.parse_birth_date(answer, date(9999, 1, 1)) == born

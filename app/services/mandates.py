@@ -11,6 +11,7 @@ from ..domain import mandates as rules
 from ..domain.errors import NotAuthorized
 from ..models import Mandate, Person, Throttle, db
 from .base import new_reference, transaction
+from .batch import among, each_chunk, new_references, queue_many
 from .crypto import lookup
 from .representation import current_mandate
 from .representation import facts as _facts
@@ -138,29 +139,46 @@ def end_at_desk(staff_id: int, person_id: int, mandate_id: int) -> None:
 
 def end_expired(as_of: date) -> int:
     """Mark the mandates that have ended (last day passed, majority, autonomy), log each end, and tell
-    the representative, and the represented person when an adult, that it has ended."""
+    the representative, and the represented person when an adult, that it has ended.
+
+    A chunk of mandates a transaction (app/services/batch.py); one UPDATE a chunk, conditional on the mandate
+    not being ended yet, so the same job on another machine ends, logs and tells each one once."""
     majority = current_app.config["MAJORITY_AGE"]
-    ended = 0
-    for m, person in db.session.execute(db.select(Mandate, Person).join(Person, Person.id == Mandate.represented_id)
-                                        .where(Mandate.ended_at.is_(None))).all():
-        facts = _facts(m, person)
-        if as_of < m.valid_from or rules.is_current(facts, as_of, majority):
-            continue
-        with transaction():
-            m = db.session.get(Mandate, m.id, with_for_update=True, populate_existing=True)
-            if m.ended_at is not None:  # ended meanwhile by the same job on another machine
-                continue
-            m.ended_at, m.end_reason = clock.now(), "expired"
-            reference = new_reference()
-            audit.append("system", audit.who(person.id), "mandate.ended", "job", mandate=m.id, kind=m.kind,
-                         representative=audit.who(m.representative_id), reference=reference)
-            on = min(rules.ends_on(facts, majority) or as_of, as_of)
-            rep = db.session.get(Person, m.representative_id)
-            outbox.queue(rep, messages.mandate_ended(rep, person, on, reference), reference)
+    try:
+        adult_if_born_by = as_of.replace(year=as_of.year - majority)
+    except ValueError:  # 29 February
+        adult_if_born_by = date(as_of.year - majority, 2, 28)
+    # A first sift in SQL (every mandate that may have ended, and a day more); the rules decide below.
+    candidates = db.select(Mandate.id, Mandate, Person).join(Person, Person.id == Mandate.represented_id).where(
+        Mandate.ended_at.is_(None), Mandate.valid_from <= as_of, db.or_(
+            Mandate.valid_until < as_of,
+            db.and_(Mandate.kind == "parent", db.or_(Person.birth_date <= adult_if_born_by + timedelta(days=1),
+                                                     Person.autonomous_on <= as_of))))
+
+    def end(rows):
+        due = {m.id: (m, person) for _, m, person in rows if not rules.is_current(_facts(m, person), as_of, majority)}
+        if not due:
+            return 0
+        ended = sorted(db.session.scalars(db.update(Mandate).where(among(Mandate.id, due), Mandate.ended_at.is_(None))
+                                          .values(ended_at=clock.now(), end_reason="expired").returning(Mandate.id)
+                                          .execution_options(synchronize_session=False)))
+        reps = {p.id: p for p in db.session.scalars(db.select(Person).where(
+            among(Person.id, {due[i][0].representative_id for i in ended})))}
+        entries, told = [], []
+        for mandate_id, reference in zip(ended, new_references(len(ended))):
+            m, person = due[mandate_id]
+            entries.append(("system", audit.who(person.id), "mandate.ended", "job",
+                            {"mandate": m.id, "kind": m.kind, "representative": audit.who(m.representative_id),
+                             "reference": reference}))
+            on = min(rules.ends_on(_facts(m, person), majority) or as_of, as_of)
+            rep = reps[m.representative_id]
+            told.append((rep, messages.mandate_ended(rep, person, on, reference), reference))
             if rules.age(person.birth_date, as_of) >= majority:
-                outbox.queue(person, messages.mandate_ended_for(person, rep, on, reference), reference)
-        ended += 1
-    return ended
+                told.append((person, messages.mandate_ended_for(person, rep, on, reference), reference))
+        queue_many(told)
+        audit.append_many(entries)
+        return len(ended)
+    return each_chunk(candidates, Mandate.id, Mandate, end)
 
 
 def record_autonomy(nir: str, on: date) -> None:

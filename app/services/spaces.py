@@ -12,7 +12,8 @@ from ..domain.emergency import EmergencySettings, Setting
 from ..domain.errors import InvalidTransition, NotFound
 from ..domain.reasons import Reason
 from ..models import ActionRecord, HealthSpace, InboundMessage, Person, ProvisionalCode, WebSession, db
-from .base import SYSTEM, Actor, Receipt, authorize, new_reference, transaction
+from .base import Actor, Receipt, authorize, new_reference, transaction
+from .batch import among, each_chunk, local_todays, queue_many, record_receipts, their_days
 from .identity import rules
 from .mandates import current_mandate, end_expired
 
@@ -264,83 +265,141 @@ def activity(actor: Actor, subject_id: int, limit: int = 100) -> list[ActionReco
 
 # --- scheduled jobs ---------------------------------------------------------------------
 
-def _their_day(person_id: int, as_of: date) -> date:
-    """Run today, a job applies each person's own today: a window or a code that ends on 12 March ends at
-    midnight where they live (in Guadeloupe, six hours after Paris). An explicit `as_of` is taken as it is."""
-    return clock.today(zones.zone_of_id(person_id)) if as_of == clock.today() else as_of
-
-
 def run_jobs(as_of: date) -> dict[str, int]:
-    """Everything that falls due by `as_of`; each item in its own transaction, safe to run twice."""
+    """Everything that falls due by `as_of`, a chunk of people a transaction (app/services/batch.py); safe to
+    run twice, and on two machines at once: each reminder, creation, purge and end is done once."""
     counts = {"created": 0, "purged": 0, "codes_voided": 0, "sessions_ended": 0, "reminders": 0}
-    r = rules()
-    for days in current_app.config["REMINDER_DAYS"]:
-        # Reminded of the window's end 14 and 3 days before, by the calendar of where they live (a day either
-        # side of Paris's): once each, even if a day's run was missed.
-        near = db.session.execute(db.select(HealthSpace.person_id, HealthSpace.window_ends_on).where(
-            HealthSpace.state == hs.State.NOTIFIED, HealthSpace.window_ends_on >= as_of - timedelta(days=1),
-            HealthSpace.window_ends_on <= as_of + timedelta(days=days + 1))).all()
-        for person_id, ends_on in near:
-            day = _their_day(person_id, as_of)
-            if not day <= ends_on <= day + timedelta(days=days):
-                continue
-            key = f"reminder:{person_id}:{days}"
-            if _existing(key) is not None:
-                continue
-            try:
-                with transaction():
-                    space = db.session.get(HealthSpace, person_id)
-                    record = _receipt(SYSTEM, person_id, "reminder.sent", key, days=days)
-                    outbox.queue(space.person, messages.reminder(space.person, space.window_ends_on,
-                                                                 record.reference), record.reference)
-                counts["reminders"] += 1
-            except IntegrityError:  # the same job on another machine sent it first: once is enough
-                continue
-    due = db.session.scalars(db.select(HealthSpace.person_id).where(
-        HealthSpace.state == hs.State.NOTIFIED, HealthSpace.window_ends_on < as_of)).all()
-    for person_id in due:
-        with transaction():
-            space = db.session.get(HealthSpace, person_id, with_for_update=True)
-            day = _their_day(person_id, as_of)
-            if hs.due_for_creation(space.state, space.letter_sent_on, day, r):
-                _settle(space, day)
-                counts["created"] += 1
-    closed = db.session.scalars(db.select(HealthSpace.person_id).where(HealthSpace.state == hs.State.CLOSED)).all()
-    for person_id in closed:
-        with transaction():
-            space = db.session.get(HealthSpace, person_id, with_for_update=True)
-            plan = hs.ClosurePlan(space.archive_until, space.deletion_due_on)
-            if space.state == hs.State.CLOSED and hs.due_for_purge(space.state, plan, as_of):
-                requested = space.deletion_due_on is not None
-                space.state, space.purged_at = hs.State.PURGED, clock.now()
-                record = _receipt(SYSTEM, person_id, "space.purged", None, requested=requested)
-                if requested:  # the holder is told when the deletion they asked for is done
-                    person = db.session.get(Person, person_id)
-                    outbox.queue(person, messages.deletion_done(person, record.reference), record.reference)
-                counts["purged"] += 1
-    with transaction():
-        for code in db.session.scalars(db.select(ProvisionalCode).where(
-                ProvisionalCode.expires_on < as_of, ProvisionalCode.used_at.is_(None),
-                ProvisionalCode.voided_at.is_(None))):
-            if code.expires_on >= _their_day(code.person_id, as_of):
-                continue
-            code.voided_at = clock.now()
-            counts["codes_voided"] += 1
-        idle_before = clock.now() - timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])
-        for s in db.session.scalars(db.select(WebSession).where(WebSession.ended_at.is_(None),
-                                                                WebSession.last_seen_at < idle_before)):
-            s.ended_at, s.end_reason = clock.now(), "idle"
-            counts["sessions_ended"] += 1
-        # An SMS reply that carried a one-time code is kept whole (encrypted) only while the code could serve.
-        db.session.execute(db.update(InboundMessage).where(
-            InboundMessage.sealed_reply.is_not(None),
-            InboundMessage.received_at < clock.now() - timedelta(minutes=current_app.config["OTP_VALID_MINUTES"]))
-            .values(sealed_reply=None))
-        if counts["codes_voided"]:
-            audit.append("system", None, "codes.expired", "job", count=counts["codes_voided"])
+    counts["reminders"] = send_reminders(as_of)
+    counts["created"] = create_due(as_of)
+    counts["purged"] = purge_due(as_of)
+    counts["codes_voided"] = void_expired_codes(as_of)
+    counts["sessions_ended"] = end_idle_sessions()
     counts["mandates_ended"] = end_expired(as_of)
     counts["sent"] = outbox.send_due(limit=10_000)
     return counts
+
+
+def _lived(stmt):
+    """What their_days needs of a person: where they live."""
+    return stmt.add_columns(Person.time_zone, Person.postal_code, Person.phone)
+
+
+def send_reminders(as_of: date) -> int:
+    """Reminded of the window's end 14 and 3 days before, by the calendar of where they live (a day either side
+    of Paris's): once each, even if a day's run was missed. The receipt's key `reminder:{person}:{days}` is
+    unique: a reminder another machine has just sent is left out by the INSERT itself."""
+    sent = 0
+    earliest, latest = local_todays(as_of)
+    for days in current_app.config["REMINDER_DAYS"]:
+        key = db.literal("reminder:") + db.cast(HealthSpace.person_id, db.String) + db.literal(f":{days}")
+        candidates = db.select(HealthSpace.person_id, HealthSpace.window_ends_on, Person).join(
+            Person, Person.id == HealthSpace.person_id).where(
+            HealthSpace.state == hs.State.NOTIFIED, HealthSpace.window_ends_on >= earliest,
+            HealthSpace.window_ends_on <= latest + timedelta(days=days),
+            ~db.exists().where(ActionRecord.idempotency_key == key))
+
+        def remind(rows, days=days):
+            due = [(person, ends_on) for (_, ends_on, person), day in zip(rows, their_days([r[2] for r in rows],
+                                                                                         as_of))
+                   if day <= ends_on <= day + timedelta(days=days)]
+            refs = record_receipts("reminder.sent", [(p.id, f"reminder:{p.id}:{days}", {"days": days})
+                                                     for p, _ in due])
+            done = [(person, ends_on, ref) for (person, ends_on), ref in zip(due, refs) if ref is not None]
+            queue_many((person, messages.reminder(person, ends_on, ref), ref) for person, ends_on, ref in done)
+            audit.append_many(("system", audit.who(p.id), "reminder.sent", "job", {"reference": ref, "days": days})
+                              for p, _, ref in done)
+            return len(done)
+        sent += each_chunk(candidates, HealthSpace.person_id, HealthSpace, remind)
+    return sent
+
+
+def create_due(as_of: date) -> int:
+    """Without an answer, the space is created the day after the window's last day where the person lives.
+    One UPDATE a chunk, conditional on the space still being notified: created, and audited, once."""
+    r = rules()
+    candidates = _lived(db.select(HealthSpace.person_id, HealthSpace.letter_sent_on).join(
+        Person, Person.id == HealthSpace.person_id).where(
+        HealthSpace.state == hs.State.NOTIFIED, HealthSpace.window_ends_on < local_todays(as_of)[1]))
+
+    def create(rows):
+        due = [row.person_id for row, day in zip(rows, their_days(rows, as_of))
+               if hs.due_for_creation(hs.State.NOTIFIED, row.letter_sent_on, day, r)]
+        if not due:
+            return 0
+        created = sorted(db.session.scalars(db.update(HealthSpace).where(
+            among(HealthSpace.person_id, due), HealthSpace.state == hs.State.NOTIFIED)
+            .values(state=hs.State.ACTIVE, activated_at=clock.now()).returning(HealthSpace.person_id)
+            .execution_options(synchronize_session=False)))
+        audit.append_many(("system", audit.who(pid), "space.created_automatically", "job", {}) for pid in created)
+        return len(created)
+    return each_chunk(candidates, HealthSpace.person_id, HealthSpace, create)
+
+
+def purge_due(as_of: date) -> int:
+    """Closed spaces whose archive ends, or whose deletion asked for falls due: purged once each, with a receipt;
+    the holder is told when the deletion they asked for is done."""
+    is_due = db.or_(HealthSpace.deletion_due_on <= as_of, HealthSpace.archive_until <= as_of)
+    candidates = db.select(HealthSpace.person_id, HealthSpace.archive_until, HealthSpace.deletion_due_on).where(
+        HealthSpace.state == hs.State.CLOSED, is_due)
+
+    def purge(rows):
+        due = [row.person_id for row in rows if hs.due_for_purge(
+            hs.State.CLOSED, hs.ClosurePlan(row.archive_until, row.deletion_due_on), as_of)]
+        if not due:
+            return 0
+        # still closed and still due: a reopening, or a new closure, since the rows were read is not purged
+        purged = sorted(db.session.execute(db.update(HealthSpace).where(
+            among(HealthSpace.person_id, due), HealthSpace.state == hs.State.CLOSED, is_due)
+            .values(state=hs.State.PURGED, purged_at=clock.now())
+            .returning(HealthSpace.person_id, HealthSpace.deletion_due_on)
+            .execution_options(synchronize_session=False)).all())
+        refs = record_receipts("space.purged", [(pid, None, {"requested": asked is not None})
+                                                for pid, asked in purged])
+        people = {p.id: p for p in db.session.scalars(db.select(Person).where(
+            among(Person.id, [pid for pid, asked in purged if asked is not None])))}
+        queue_many((people[pid], messages.deletion_done(people[pid], ref), ref)  # the deletion they asked for
+                   for (pid, asked), ref in zip(purged, refs) if asked is not None)
+        audit.append_many(("system", audit.who(pid), "space.purged", "job",
+                           {"reference": ref, "requested": asked is not None})
+                          for (pid, asked), ref in zip(purged, refs))
+        return len(purged)
+    return each_chunk(candidates, HealthSpace.person_id, HealthSpace, purge)
+
+
+def void_expired_codes(as_of: date) -> int:
+    """Letter codes whose last day has passed where their person lives; one audit entry a chunk, with the count."""
+    candidates = _lived(db.select(ProvisionalCode.id, ProvisionalCode.expires_on).join(
+        Person, Person.id == ProvisionalCode.person_id).where(
+        ProvisionalCode.expires_on < local_todays(as_of)[1], ProvisionalCode.used_at.is_(None),
+        ProvisionalCode.voided_at.is_(None)))
+
+    def void(rows):
+        due = [row.id for row, day in zip(rows, their_days(rows, as_of)) if row.expires_on < day]
+        if not due:
+            return 0
+        voided = db.session.execute(db.update(ProvisionalCode).where(
+            among(ProvisionalCode.id, due), ProvisionalCode.used_at.is_(None), ProvisionalCode.voided_at.is_(None))
+            .values(voided_at=clock.now()).execution_options(synchronize_session=False)).rowcount
+        if voided:
+            audit.append("system", None, "codes.expired", "job", count=voided)
+        return voided
+    return each_chunk(candidates, ProvisionalCode.id, ProvisionalCode, void)
+
+
+def end_idle_sessions() -> int:
+    """Web sessions idle too long, ended; and SMS replies that carried a one-time code forgotten (they are kept
+    whole, encrypted, only while the code could serve)."""
+    now = clock.now()
+    with transaction():
+        ended = db.session.execute(db.update(WebSession).where(
+            WebSession.ended_at.is_(None),
+            WebSession.last_seen_at < now - timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"]))
+            .values(ended_at=now, end_reason="idle").execution_options(synchronize_session=False)).rowcount
+        db.session.execute(db.update(InboundMessage).where(
+            InboundMessage.sealed_reply.is_not(None),
+            InboundMessage.received_at < now - timedelta(minutes=current_app.config["OTP_VALID_MINUTES"]))
+            .values(sealed_reply=None).execution_options(synchronize_session=False))
+    return ended
 
 
 # --- Twilio's opt-out ------------------------------------------------------------------------

@@ -23,6 +23,19 @@ class RowErrors(Exception):
         self.errors = errors
 
 
+NOT_UTF8 = {"row": "is not UTF-8 text: save the file as UTF-8 and import it again"}
+
+
+def undecodable(*values) -> bool:
+    """Bytes that are not UTF-8 arrive as lone surrogates (errors="surrogateescape"): that row is refused."""
+    texts = [v for value in values for v in (value if isinstance(value, list) else [value]) if isinstance(v, str)]
+    try:
+        "".join(texts).encode("utf-8")  # the common case, at C speed: no surrogate at all
+        return False
+    except UnicodeEncodeError:
+        return any("\udc80" <= c <= "\udcff" for v in texts for c in v)
+
+
 IDENTIFIER_MESSAGES = {
     "nir_missing": "is empty",
     "nir_looks_like_vitale": "looks like a Vitale card serial, not a NIR",

@@ -159,3 +159,51 @@ def test_text_beyond_its_limit_is_refused(app, tmp_path, holder, field, length):
     assert result.exit_code != 0 and answers == []
     assert f"line 1: {field}: must be at most" in result.stderr
     assert stored(app) == []
+
+
+# --- streamed, a chunk a transaction, with progress (issue 16) ------------------------------------------------
+
+def test_a_chunk_keeps_its_good_lines_around_a_bad_one_and_a_repeat(app, tmp_path, holder):
+    path = tmp_path / "events.jsonl"
+    path.write_text("\n".join(json.dumps(e) for e in (
+        event(holder.nir, event_id="a"), event(holder.nir, mode="urgence"), event(holder.nir, event_id="a"),
+        event(holder.nir, event_id="b"))) + "\n", encoding="utf-8")
+    result = app.test_cli_runner().invoke(args=["access-events", "import", str(path), "--chunk", "10"])
+    assert result.exit_code == 1
+    answers = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    assert [(a["line"], a["event_id"], a["duplicate"]) for a in answers] == [(1, "a", False), (3, "a", True),
+                                                                            (4, "b", False)]
+    assert "line 2: mode:" in result.stderr
+    assert [e.event_key for e in stored(app)] == ["a", "b"]
+
+
+def test_a_chunk_that_fails_is_not_kept_and_its_decisions_are_not_told(app, tmp_path, holder, monkeypatch):
+    from app import cli
+    real, seen = cli.submit_access, []
+
+    def failing(data, channel):
+        seen.append(data["event_id"])
+        if data["event_id"] == "e-4":
+            raise RuntimeError("the database went away")
+        return real(data, channel)
+    monkeypatch.setattr(cli, "submit_access", failing)
+    path = tmp_path / "events.jsonl"
+    path.write_text("\n".join(json.dumps(event(holder.nir, event_id=f"e-{i}")) for i in range(1, 6)) + "\n",
+                    encoding="utf-8")
+    result = app.test_cli_runner().invoke(args=["access-events", "import", str(path), "--chunk", "2"])
+    assert result.exit_code != 0
+    answers = [json.loads(line)["event_id"] for line in result.stdout.splitlines() if line.startswith("{")]
+    assert answers == ["e-1", "e-2"]                       # the chunk of e-3 and e-4 is neither kept nor told
+    assert [e.event_key for e in stored(app)] == ["e-1", "e-2"]
+
+
+def test_progress_lines_when_not_a_terminal(app, tmp_path, holder):
+    path = tmp_path / "ev.jsonl"
+    path.write_text("\n".join(json.dumps(event(holder.nir, event_id=f"p-{i}")) for i in range(5)) + "\n",
+                    encoding="utf-8")
+    result = app.test_cli_runner().invoke(args=["access-events", "import", str(path), "--chunk", "2",
+                                                "--progress-every", "2"])
+    assert result.exit_code == 0, result.output
+    progress = [line.split(" rows")[0] for line in result.stderr.splitlines() if line.startswith("access-events")]
+    assert progress == ["access-events ev.jsonl: 2 of 5", "access-events ev.jsonl: 4 of 5",
+                        "access-events ev.jsonl: 5 of 5"]

@@ -28,8 +28,8 @@ def run(app, *args):
     return app.test_cli_runner().invoke(args=[str(a) for a in args])
 
 
-def enrol_file(app, tmp_path, *rows, header=HEADER):
-    batch, codes = tmp_path / "batch.csv", tmp_path / "codes.csv"
+def enrol_file(app, tmp_path, *rows, header=HEADER, codes="codes.csv"):
+    batch, codes = tmp_path / "batch.csv", tmp_path / codes
     batch.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
     result = run(app, "enrol", batch, "--codes-out", codes)
     written = list(csv.reader(codes.open(encoding="utf-8"))) if codes.exists() else []
@@ -75,7 +75,9 @@ def test_nothing_in_clear_in_the_database(app, tmp_path):
         person = identity.find_person_by_nir("240037511200567")
         assert "240037511200567" not in person.nir_lookup and "80123456789" not in person.vitale_hash
         stored = db.session.scalars(db.select(ProvisionalCode)).one()
-        assert code not in stored.code_hash and stored.code_hash.startswith("$argon2id$")
+        assert code not in stored.code_hash and stored.code_hash.startswith("hmac-sha256$")  # keyed (issue 16)
+        assert person.vitale_hash.startswith("hmac-sha256$") and code not in stored.keypad_hash
+        assert stored.sealed_code is None  # written to CODES.csv: the sealed copy is gone
         for e in db.session.scalars(db.select(AuditEntry)):
             assert "240037511200567" not in e.details and code not in e.details
         assert db.session.scalars(db.select(OutboxMessage)).all() == []  # the letter is the operator's mailing
@@ -128,7 +130,7 @@ def test_a_nir_already_enrolled_is_refused_and_keeps_its_code(app, tmp_path):
     first, codes = enrol_file(app, tmp_path, JEANNE)
     assert first.exit_code == 0
     again = f"240037511200567,80999999999,Other,Name,1941-01-01,,,en,{SENT}"
-    result, written = enrol_file(app, tmp_path, again, PAUL)
+    result, written = enrol_file(app, tmp_path, again, PAUL, codes="codes-2.csv")
     assert result.exit_code != 0
     assert "line 2: nir:" in result.stderr and "already enrolled" in result.stderr
     assert [row[0] for row in written[1:]] == ["158016912345639"]

@@ -62,6 +62,21 @@ def test_import_reports_bad_rows_by_line_and_stores_good_ones(app, enrol, tmp_pa
         assert [r.given_name for r in represented_by(parent.person_id)] == ["Jeanne"]
 
 
+def test_the_same_file_again_counts_what_is_there_and_exits_0(app, enrol, tmp_path):
+    """Streamed, a chunk a transaction (issue 16): a file imported again after an interruption adds what is missing."""
+    parent = enrol(birth_date=date(1980, 1, 1))
+    children = [enrol(birth_date=date(2015, 6, 1), phone=None) for _ in range(3)]
+    start = clock.today().isoformat()
+    rows = "".join(f"{parent.nir},{c.nir},parent,{start},\n" for c in children)
+    first, _ = _import(app, tmp_path, rows.split("\n", 1)[0] + "\n")
+    assert first.exit_code == 0
+    result, out = _import(app, tmp_path, rows)
+    assert result.exit_code == 0, out
+    assert "2 imported, 0 rejected, 1 already there" in out
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Mandate.id))) == 3
+
+
 def test_a_parent_acts_for_the_child_and_nobody_else(app, enrol, tmp_path):
     parent = enrol(birth_date=date(1980, 1, 1))
     child = enrol(birth_date=date(2015, 6, 1), days_ago=10, nir="213057505601783", phone=None)

@@ -71,7 +71,7 @@ def _verifications(monkeypatch):
     calls = []
     real = identity.verify_secret
     monkeypatch.setattr(identity, "verify_secret",
-                        lambda stored, given: calls.append(stored is None) or real(stored, given))
+                        lambda stored, given, *kind: calls.append(stored is None) or real(stored, given, *kind))
     return calls
 
 

@@ -191,8 +191,9 @@ def test_a_message_left_sending_by_a_dead_worker_is_taken_again_after_its_lease(
     h = enrol(days_ago=50)
     spaces.set_emergency_access(Actor(h.person_id, "web"), h.person_id, "samu", False)  # an SMS receipt
     msg = db.session.scalars(db.select(OutboxMessage)).one()
-    assert outbox._claim(msg.id)  # a worker claims it, then dies before sending
-    assert not outbox._claim(msg.id) and outbox.send_due() == 0  # others leave it during the lease
+    [claim] = outbox._claim()  # a worker claims it, then dies before sending
+    assert claim.id == msg.id and not claim.in_doubt
+    assert outbox._claim() == [] and outbox.send_due() == 0  # others leave it during the lease
     clock.freeze(clock.now() + outbox.LEASE + timedelta(seconds=1))
     caplog.set_level(logging.INFO, logger="relais.outbox")
     assert outbox.send_due() == 1  # nothing lost
