@@ -21,7 +21,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from flask import current_app
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 
 from . import clock
 from .models import AuditChain, AuditEntry, AuditRoot, db
@@ -52,10 +52,6 @@ def _digest(chain: str, seq: int, prev_hash: str, at, actor: str, subject: str |
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def _insert():
-    return postgresql.insert if _on_postgres() else sqlite.insert
-
-
 def _on_postgres() -> bool:
     return db.session.get_bind().dialect.name == "postgresql"
 
@@ -69,11 +65,18 @@ _PG_LOCK = db.text(
 _PG_MOVE = db.text(
     "UPDATE audit_chain SET length = v.n, last_hash = v.h FROM unnest(CAST(:k AS VARCHAR[]), "
     "CAST(:n AS INTEGER[]), CAST(:h AS VARCHAR[])) AS v(k, n, h) WHERE audit_chain.key = v.k")
-_PG_ENTRIES = db.text(
-    "INSERT INTO audit_entry (chain, seq, at, actor, subject, action, channel, details, prev_hash, hash) "
+# The entries written and their heads moved by one statement (a data-modifying WITH): one round trip.
+_PG_WRITE = db.text(
+    "WITH e AS (INSERT INTO audit_entry (chain, seq, at, actor, subject, action, channel, details, prev_hash, hash) "
     "SELECT * FROM unnest(CAST(:chain AS VARCHAR[]), CAST(:seq AS INTEGER[]), CAST(:at AS TIMESTAMP[]), "
     "CAST(:actor AS VARCHAR[]), CAST(:subject AS VARCHAR[]), CAST(:action AS VARCHAR[]), "
-    "CAST(:channel AS VARCHAR[]), CAST(:details AS TEXT[]), CAST(:prev_hash AS VARCHAR[]), CAST(:hash AS VARCHAR[]))")
+    "CAST(:channel AS VARCHAR[]), CAST(:details AS TEXT[]), CAST(:prev_hash AS VARCHAR[]), CAST(:hash AS VARCHAR[]))) "
+    + _PG_MOVE.text)
+# SQLite's, built once (a statement built at each call costs more CPU than the write).
+_SQLITE_LOCK = sqlite.insert(AuditChain.__table__)
+_SQLITE_LOCK = _SQLITE_LOCK.on_conflict_do_update(index_elements=["key"], set_={"key": _SQLITE_LOCK.excluded.key}
+                                                  ).returning(AuditChain.__table__.c.key, AuditChain.__table__.c.length,
+                                                              AuditChain.__table__.c.last_hash)
 
 
 def _lock_heads(keys) -> dict[str, tuple[int, str]]:
@@ -82,17 +85,13 @@ def _lock_heads(keys) -> dict[str, tuple[int, str]]:
     database's) and RETURNING reads the head under it, one statement for a batch of chains. Keys are locked in
     order, so two transactions that write about the same two people cannot deadlock."""
     keys = sorted(set(keys))
-    if _on_postgres() and len(keys) > 1:
+    if _on_postgres():
         rows = db.session.execute(_PG_LOCK, {"keys": keys, "g": GENESIS})
-        return {key: (length, last) for key, length, last in rows}
-    table = AuditChain.__table__
-    stmt = _insert()(table)
-    stmt = stmt.on_conflict_do_update(index_elements=["key"], set_={"key": stmt.excluded.key}).returning(
-        table.c.key, table.c.length, table.c.last_hash)
-    params = [{"key": k, "length": 0, "last_hash": GENESIS, "sealed_length": 0, "sealed_hash": GENESIS}
-              for k in keys]
-    rows = db.session.execute(stmt, params[0]) if len(params) == 1 else \
-        db.session.connection().execute(stmt, params)
+    else:
+        params = [{"key": k, "length": 0, "last_hash": GENESIS, "sealed_length": 0, "sealed_hash": GENESIS}
+                  for k in keys]
+        rows = db.session.execute(_SQLITE_LOCK, params[0]) if len(params) == 1 else \
+            db.session.connection().execute(_SQLITE_LOCK, params)
     return {key: (length, last) for key, length, last in rows}
 
 
@@ -143,11 +142,13 @@ def append_many(rows) -> int:
         row = _entry(key, heads[key], at, *rest)
         heads[key] = (row["seq"], row["hash"])
         values.append(row)
-    if _on_postgres() and len(values) > 1:
-        db.session.execute(_PG_ENTRIES, {column: [v[column] for v in values] for column in values[0]})
+    if _on_postgres():
+        params = {column: [v[column] for v in values] for column in values[0]}
+        params.update(k=list(heads), n=[n for n, _ in heads.values()], h=[h for _, h in heads.values()])
+        db.session.execute(_PG_WRITE, params)
     else:
         db.session.connection().execute(AuditEntry.__table__.insert(), values)
-    _move_heads(heads)
+        _move_heads(heads)
     return len(values)
 
 

@@ -255,7 +255,8 @@ class OutboxMessage(db.Model):
     body: Mapped[str] = mapped_column(Text)  # a code it carries is masked here
     # The whole text of a message that carries a code, encrypted (app/sealed.py) until it is handed over.
     sealed_body: Mapped[str | None] = mapped_column(Text)
-    reference: Mapped[str] = mapped_column(String(20))
+    # Indexed: every new reference is checked free against it (in the decision API's path) and a quoted one found.
+    reference: Mapped[str] = mapped_column(String(20), index=True)
     sensitive: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(10), default="queued", index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)

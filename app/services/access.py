@@ -137,7 +137,7 @@ def _notify(person: Person, event: AccessEvent) -> None:
     if not person.notifications_enabled:
         return
     reference = new_reference()
-    outbox.queue(person, messages.access_notice(person, event, reference), reference,
+    outbox.write(person, messages.access_notice(person, event, reference), reference,
                  channel="sms" if person.mobile else "letter", access_event_id=event.id)
 
 
