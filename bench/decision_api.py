@@ -12,12 +12,14 @@ Then, in one SQL pass, their spaces are made what the health-record system meets
 20 % showing masked documents in an emergency, 3 % having blocked one of the professionals, 5 % without a mobile
 (a letter instead of an SMS), 5 % who asked for no message at each access.
 
-Then four servers start, each gunicorn as the Procfile runs it (`bench/throughput.py`'s `start_gunicorn`:
-`--worker-class sync`, loopback, a free port): the bare Flask hello (`bench/hello_app.py`, `GET /`) and Relais,
-each with 1 and with 2 processes (`--processes`). At each `--clients` count (connections kept busy at once, one wrk
-thread) they are driven one after the other, for `--seconds` after `--warmup` seconds each, the others idle: the
-four figures of a count are taken within a minute, so a drift of the machine skews them alike. With `--rounds N`
-every cell is measured N times, round after round, and the medians are printed.
+Then six servers start, each gunicorn as the Procfile runs it (`bench/throughput.py`'s `start_gunicorn`:
+`--worker-class sync`, loopback, a free port): the bare Flask hello (`bench/hello_app.py`, `GET /`), the floor
+(`bench/floor_app.py`: the same POST, its key checked, its body parsed and written as one row in one round trip,
+nothing else: what any design of the decision API must at least do) and Relais, each with 1 and with 2 processes
+(`--processes`). At each `--clients` count (connections kept busy at once, one wrk thread) they are driven one
+after the other, for `--seconds` after `--warmup` seconds each, the others idle: the six figures of a count are
+taken within a minute and a half, so a drift of the machine skews them alike. With `--rounds N` every cell is
+measured N times, round after round, and the medians are printed.
 
 Why wrk: the load generator shares the 2 CPUs with gunicorn and PostgreSQL, so it must cost little per request.
 wrk is C on epoll with LuaJIT for the bodies: about 10-20 µs of CPU a request, where a Python client
@@ -35,7 +37,8 @@ p99 in ms, server CPU per request: gunicorn's and PostgreSQL's backends of this 
 of /work/shared/QUALITY.md §4 with met / NOT met:
 - p99 ≤ 25 ms at 4 concurrent clients (2 processes, the Procfile's default; 1 process printed beside it);
 - 2 processes give ≥ 1.6× the requests per second of 1 (at 16 clients, the saturated case; 4 printed beside it);
-- the decision API at ≥ 25 % of hello's requests per second (2 processes, 16 clients; every cell printed).
+- the decision API at ≥ 25 % of hello's requests per second (2 processes, 16 clients; every cell printed);
+then the floor against hello and the decision API against the floor, with the CPU each takes a request.
 Exits 1 when something failed (an answer not 201/200, a socket error, an event or a message missing, an error in
 gunicorn's log), never for a missed target.
 """
@@ -60,6 +63,8 @@ import webhook_latency as wl  # noqa: E402
 API_KEY = "bench-operator-key"
 PATH = "/api/v1/access-events"
 BODIES = 4000
+# The yardstick, the floor (the same POST written as one row: bench/floor_app.py) and Relais, in this order.
+SERVERS = {"hello": "hello_app:app", "floor": "floor_app:app", "Relais": "app:create_app()"}
 
 # One Lua state per wrk thread: each numbers its own requests; `done` adds up the threads' counts.
 LUA = r"""
@@ -300,9 +305,9 @@ def main() -> int:
             # Every server started at once, idle until its turn: each cell is measured right after the same cell
             # of the others, so a drift of the machine (other programs starting or ending) skews all alike.
             for processes in args.processes:
-                for server_name in ("hello", "Relais"):
+                for server_name in SERVERS:
                     port = wl.free_port()
-                    app_spec = "hello_app:app" if server_name == "hello" else "app:create_app()"
+                    app_spec = SERVERS[server_name]
                     servers[server_name, processes] = port, throughput.start_gunicorn(
                         app_spec, {**env, "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"}, port, processes, log_path)
             for round_no in range(args.rounds):
@@ -320,8 +325,9 @@ def main() -> int:
     if "Traceback" in log_text or "[ERROR]" in log_text:
         problems.append("gunicorn log has errors:\n" + "\n".join(log_text.splitlines()[-30:]))
     load_after = os.getloadavg()
-    keys = sorted(dict.fromkeys((r["processes"], r["server"] != "hello", r["clients"]) for r in runs))
-    rows = [_median_of([r for r in runs if (r["processes"], r["server"] != "hello", r["clients"]) == key])
+    order = list(SERVERS).index
+    keys = sorted(dict.fromkeys((r["processes"], order(r["server"]), r["clients"]) for r in runs))
+    rows = [_median_of([r for r in runs if (r["processes"], order(r["server"]), r["clients"]) == key])
             for key in keys]
 
     print(f"machine: {wl.machine()}")
@@ -378,6 +384,14 @@ def main() -> int:
                       f"{clients:2d} clients: {ratio:4.0%} of the requests per second "
                       f"({cpu_ratio:.0%} per gunicorn CPU-second)"
                       f"{'; target ≥ 25 %: ' + verdict(ratio >= .25) if headline else ''}")
+    # What the floor (the same POST, written as one row, nothing else) reaches bounds what any design can.
+    for processes in args.processes:
+        floor, hello, relais = (cell(s, processes, max(args.clients)) for s in ("floor", "hello", "Relais"))
+        if floor and hello and relais:
+            print(f"floor (one row written) / hello, {processes} process{'es' if processes > 1 else ''}, "
+                  f"{max(args.clients)} clients: {floor['rps'] / hello['rps']:.0%}; decision API / floor: "
+                  f"{relais['rps'] / floor['rps']:.0%} (CPU a request: floor {floor['cpu_us']:.0f} + "
+                  f"{floor['pg_us']:.0f} µs, decision {relais['cpu_us']:.0f} + {relais['pg_us']:.0f} µs)")
     for p in problems:
         print("  problem:", p)
     return 1 if problems else 0
@@ -397,9 +411,10 @@ def _median_of(runs: list[dict]) -> dict:
 def measure(server_name: str, processes: int, clients: int, round_no: int, port: int, server, backends: Backends,
             url: str, tmp: str, bodies: str, hello_lua: str, args, problems: list[str]) -> dict:
     relais = server_name == "Relais"
+    posts = server_name != "hello"
 
     def run(seconds: float, tag: str) -> dict:
-        if not relais:
+        if not posts:
             return throughput.run_wrk(port, "/", {}, seconds, clients, 1, hello_lua)
         lua = os.path.join(tmp, f"{tag}.lua")
         Path(lua).write_text(LUA % {"bodies": bodies, "key": API_KEY, "seed": args.seed, "run": tag, "path": PATH})
@@ -410,16 +425,16 @@ def measure(server_name: str, processes: int, clients: int, round_no: int, port:
         run(args.warmup, tag + "w")
     time.sleep(0.3)  # the warm-up's last requests, still being answered when wrk stopped, are done
     since = last_event_id(url) if relais else 0
-    cpu0, pg0 = wl.cpu_seconds(server.pid), backends.cpu() if relais else {}
+    cpu0, pg0 = wl.cpu_seconds(server.pid), backends.cpu() if posts else {}
     r = run(args.seconds, tag)
     cpu = wl.cpu_seconds(server.pid) - cpu0
-    pg = Backends.used(pg0, backends.cpu()) if relais else float("nan")
+    pg = Backends.used(pg0, backends.cpu()) if posts else float("nan")
     r.update(server=server_name, processes=processes, clients=clients,
              cpu_us=cpu / r["requests"] * 1e6 if r["requests"] else float("nan"),
-             pg_us=pg / r["requests"] * 1e6 if r["requests"] and relais else float("nan"))
+             pg_us=pg / r["requests"] * 1e6 if r["requests"] and posts else float("nan"))
     label = f"{server_name}, {processes} process(es), {clients} clients"
     if r["bad"] != 0 or r["socket_errors"]:
-        problems.append(f"{label}: {r['bad']} answers not {'201' if relais else '200'}, "
+        problems.append(f"{label}: {r['bad']} answers not {'201' if posts else '200'}, "
                         f"{r['socket_errors']} socket errors")
     if relais:
         m = re.search(r"granted=(\d+) refused=(\d+)", r["raw"])
