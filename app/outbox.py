@@ -26,6 +26,12 @@ from .sealed import seal, unseal
 from .text import gsm7
 
 log = logging.getLogger("relais.outbox")
+# The Twilio library logs each request it makes at INFO, a look-up's query string (To=+33…) included, and ~11
+# lines a message: kept to its warnings, the log holds no number (and a worker spends less CPU on it).
+_TWILIO_LOG = logging.getLogger("relais.outbox.twilio")
+_TWILIO_LOG.setLevel(logging.WARNING)
+# urllib3 (under the Twilio client) logs each URL at DEBUG, the same query string with it: never below INFO.
+logging.getLogger("urllib3.connectionpool").setLevel(logging.INFO)
 MAX_ATTEMPTS = 12
 UNSUBSCRIBED = 21610  # Twilio's REST error: the number opted out (STOP…) and gets no SMS until START
 
@@ -169,7 +175,7 @@ def _twilio_client():
     c = current_app.config
     # A stalled carrier must not hold a worker: each call to Twilio gives up after TWILIO_TIMEOUT seconds.
     client = Client(c["TWILIO_ACCOUNT_SID"], c["TWILIO_AUTH_TOKEN"],
-                    http_client=TwilioHttpClient(timeout=c["TWILIO_TIMEOUT"]))
+                    http_client=TwilioHttpClient(timeout=c["TWILIO_TIMEOUT"], logger=_TWILIO_LOG))
     client.api.base_url = c["TWILIO_API_URL"].rstrip("/")
     return client
 

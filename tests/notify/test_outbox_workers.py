@@ -194,6 +194,26 @@ def test_while_twilio_is_unreachable_a_message_in_doubt_waits_and_is_never_sent_
     assert len(twilio.sent) == 1 and len(twilio.lookups) == 1
 
 
+def test_what_is_asked_of_twilio_leaves_no_number_and_no_text_in_the_logs(app, enrol, twilio, caplog):
+    """The Twilio library logs every request it makes at INFO, a look-up's query (To=+33…) included: the log of
+    a worker must not keep the number (nor the text, which may carry a code)."""
+    holder = enrol(days_ago=60)
+    [message_id] = queue(app, holder, ["Relais : votre code est 482913. Ref 700 000 000"])
+    with app.app_context():
+        number = db.session.get(Person, holder.person_id).mobile
+        db.session.execute(db.update(OutboxMessage).values(status="sending", claim_token="f" * 32,
+                                                           next_attempt_at=clock.now()))  # in doubt: looked up
+        db.session.commit()
+    caplog.set_level("DEBUG")
+    with app.app_context():
+        assert outbox.send_due() == 1
+    assert len(twilio.lookups) == 1 and len(twilio.sent) == 1
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    digits = number.lstrip("+")
+    assert digits[-9:] not in logged.replace("%2B", "+").replace(" ", ""), logged
+    assert "482913" not in logged
+
+
 # --- fenced: a worker that lost its claim records nothing ------------------------------------------------------
 
 def test_a_stale_workers_late_answer_changes_nothing(app, enrol, twilio):
