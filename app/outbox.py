@@ -163,6 +163,12 @@ def _forget_secret(msg: OutboxMessage) -> None:
     msg.sealed_recipient = None
 
 
+def _served(msg: OutboxMessage) -> str | None:
+    """The recipient as kept once the message has gone (or failed for good): masked, like a code, since the
+    number or address has served (the person's own stays on their record); a letter has none."""
+    return mask(msg.recipient) if msg.recipient else None
+
+
 def mask(recipient: str | None) -> str:
     if not recipient:
         return "-"
@@ -407,7 +413,7 @@ def _at_twilio(msg: OutboxMessage, client):
 
 def _delivered(claim: Claim, msg: OutboxMessage, provider_id: str | None, carrier_status: str | None = None) -> int:
     if not _fenced(claim, status="sent" if provider_id else "logged", provider_id=provider_id, sent_at=clock.now(),
-                   sealed_body=None, sealed_recipient=None):
+                   sealed_body=None, sealed_recipient=None, recipient=_served(msg)):
         return 0
     db.session.commit()
     if carrier_status:  # found at Twilio: what it says of it since (delivered, or failed: a letter instead)
@@ -419,7 +425,8 @@ def _retry_later(claim: Claim, msg: OutboxMessage, exc: Exception, *, in_doubt: 
     """Back in the queue with a growing delay; `in_doubt` keeps the token, so the next try asks Twilio first."""
     error = type(exc).__name__
     if msg.attempts >= MAX_ATTEMPTS:
-        if _fenced(claim, status="failed", last_error=error, sealed_body=None, sealed_recipient=None):
+        if _fenced(claim, status="failed", last_error=error, sealed_body=None, sealed_recipient=None,
+                   recipient=_served(msg)):
             db.session.commit()
             log.warning("outbox %s #%s failed for good after %s attempts", msg.channel, msg.id, msg.attempts)
         return 0

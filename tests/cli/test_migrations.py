@@ -96,3 +96,30 @@ def test_a_broken_single_chain_stops_the_migration_and_changes_nothing(single_ch
     db.session.rollback()
     tables = set(db.inspect(db.engine).get_table_names())
     assert "audit_head" in tables and "audit_chain" not in tables
+
+
+@pytest.fixture
+def before_masked_recipients(tmp_path):
+    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'outbox.db'}"})
+    with app.app_context():
+        upgrade()
+        downgrade(revision="a7c3e9d1f4b6")  # before messages gone kept their recipient masked
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_numbers_of_messages_gone_are_masked_and_those_still_waiting_kept(before_masked_recipients):
+    rows = [(1, "sms", "+33612345678", "sent"), (2, "email", "jeanne@example.org", "failed"),
+            (3, "sms", "+33698765432", "queued"), (4, "letter", None, "printed"), (5, "sms", "+33611112222", "logged")]
+    conn = db.session.connection()
+    for i, channel, recipient, status in rows:
+        conn.execute(db.text(
+            "INSERT INTO outbox_message (id, channel, recipient, language, body, reference, sensitive, status, "
+            "attempts, next_attempt_at, created_at) VALUES (:i, :c, :r, 'fr', 'Relais: fait.', :ref, 0, :s, 1, "
+            "'2026-11-30 10:00:00', '2026-11-30 10:00:00')"), {"i": i, "c": channel, "r": recipient, "s": status,
+                                                                "ref": f"{100000000 + i}"})
+    db.session.commit()
+    upgrade()
+    kept = dict(db.session.execute(db.select(OutboxMessage.id, OutboxMessage.recipient)).all())
+    assert kept == {1: "+33*******78", 2: "***@example.org", 3: "+33698765432", 4: None, 5: "+33*******22"}

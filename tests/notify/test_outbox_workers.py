@@ -214,6 +214,20 @@ def test_what_is_asked_of_twilio_leaves_no_number_and_no_text_in_the_logs(app, e
     assert "482913" not in logged
 
 
+def test_a_message_gone_keeps_its_number_only_masked(app, enrol, twilio):
+    """Once handed over, the outbox row keeps the number as the logs do (+33*******78), not in clear: it has
+    served (the person's own number stays on their record, for the next message)."""
+    holder = enrol(days_ago=60)
+    [message_id] = queue(app, holder, ["Relais : rappel. Ref 700 000 000"])
+    with app.app_context():
+        number = db.session.get(Person, holder.person_id).mobile
+        assert row(app, message_id).recipient == number  # while it waits, the worker needs it
+        assert outbox.send_due() == 1
+    gone = row(app, message_id)
+    assert gone.status == "sent" and twilio.sent[0]["To"] == number
+    assert gone.recipient == outbox.mask(number) and number[3:-2] not in gone.recipient
+
+
 # --- fenced: a worker that lost its claim records nothing ------------------------------------------------------
 
 def test_a_stale_workers_late_answer_changes_nothing(app, enrol, twilio):
