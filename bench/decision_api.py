@@ -176,6 +176,21 @@ def shape_population(url: str, people: list[population.Person], rng: random.Rand
     return counts
 
 
+def postgres_url(script: str, what: str) -> str | None:
+    """DATABASE_URL when it is PostgreSQL's; else says why `script` refuses SQLite and returns None."""
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith("postgresql"):
+        return url
+    print(f"bench/{script} measures {what} on PostgreSQL only (the national plan's database): run it under "
+          "scripts/with-postgres.sh, or with DATABASE_URL=postgresql://…; SQLite is refused.", file=sys.stderr)
+    return None
+
+
+def load_line(before, after) -> str:
+    return ("load average before " + " ".join(f"{x:.2f}" for x in before) + ", after " +
+            " ".join(f"{x:.2f}" for x in after))
+
+
 def write_bodies(people: list[population.Person], path: str, rng: random.Random, count: int = BODIES) -> None:
     """Event bodies without their closing brace: wrk's script adds a distinct `event_id` to each request."""
     now = datetime.now(timezone.utc)
@@ -266,11 +281,8 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", action="store_true", help="keep the database and the work directory")
     args = parser.parse_args()
-    server_url = os.environ.get("DATABASE_URL", "")
-    if not server_url.startswith("postgresql"):
-        print("bench/decision_api.py measures the decision API on PostgreSQL only (the national plan's database): "
-              "run it under scripts/with-postgres.sh, or with DATABASE_URL=postgresql://…; SQLite is refused.",
-              file=sys.stderr)
+    server_url = postgres_url("decision_api.py", "the decision API")
+    if server_url is None:
         return 2
     if not shutil.which("wrk"):
         print("wrk is not installed: apt-get install -y wrk", file=sys.stderr)
@@ -337,8 +349,7 @@ def main() -> int:
     print(f"setup:   {args.people} people enrolled and shaped in {setup_s:.0f} s ({shaped['active']} active, "
           f"{shaped['opposed']} opposed, {shaped['closed']} closed, {shaped['notified']} in their window; "
           f"{shaped['blocked']} with a professional blocked); {BODIES} event bodies, each request a new event_id")
-    print("load average before " + " ".join(f"{x:.2f}" for x in load_before) + ", after " +
-          " ".join(f"{x:.2f}" for x in load_after) + " (other programs on the machine skew the figures)")
+    print(load_line(load_before, load_after) + " (other programs on the machine skew the figures)")
     print()
     print(f"{'server':8s} {'processes':>9s} {'clients':>7s} {'req/s':>8s} {'p50 ms':>7s} {'p99 ms':>7s} "
           f"{'CPU/req gunicorn':>16s} {'+ PostgreSQL':>12s}  answers")

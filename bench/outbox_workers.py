@@ -255,11 +255,9 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", action="store_true", help="keep the database and the workers' logs")
     args = parser.parse_args()
-    server_url = os.environ.get("DATABASE_URL", "")
-    if not server_url.startswith("postgresql"):
-        print("bench/outbox_workers.py measures the outbox workers on PostgreSQL only (SKIP LOCKED claims, "
-              "LISTEN/NOTIFY): run it under scripts/with-postgres.sh, or with DATABASE_URL=postgresql://…; "
-              "SQLite is refused.", file=sys.stderr)
+    server_url = decision_api.postgres_url("outbox_workers.py",
+                                           "the outbox workers (SKIP LOCKED claims, LISTEN/NOTIFY)")
+    if server_url is None:
         return 2
 
     from sqlalchemy import create_engine
@@ -308,8 +306,7 @@ def main() -> int:
     print(f"setup:   {args.people} people enrolled in {setup_s:.0f} s; worker start-up (to `listening`, not timed) "
           f"{min(r['start_up'] for r in runs):.1f}–{max(r['start_up'] for r in runs):.1f} s; a batch queued and "
           f"committed in {min(r['queued_s'] for r in runs):.1f}–{max(r['queued_s'] for r in runs):.1f} s")
-    print("load average before " + " ".join(f"{x:.2f}" for x in load_before) + ", after " +
-          " ".join(f"{x:.2f}" for x in load_after) + " (other programs on the machine skew the figures)")
+    print(decision_api.load_line(load_before, load_after) + " (other programs on the machine skew the figures)")
     print()
     print(f"{'workers':>7s} {'latency':>7s} {'messages':>8s} {'seconds':>7s} {'msg/s':>6s}  {'per worker':18s} "
           f"{'dup':>3s} {'lost':>4s} {'1st SMS':>7s}  CPU ms a message: workers + PostgreSQL + fake")

@@ -411,11 +411,8 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", action="store_true", help="keep the database and the work directory")
     args = parser.parse_args()
-    server_url = os.environ.get("DATABASE_URL", "")
-    if not server_url.startswith("postgresql"):
-        print("bench/storage.py measures the database on PostgreSQL only (the national plan's database): "
-              "run it under scripts/with-postgres.sh, or with DATABASE_URL=postgresql://…; SQLite is refused.",
-              file=sys.stderr)
+    server_url = decision_api.postgres_url("storage.py", "the database")
+    if server_url is None:
         return 2
     if args.people < 1 or args.events < 1:
         print("--people and --events must be at least 1", file=sys.stderr)
@@ -502,8 +499,7 @@ def main() -> int:
           f"{cpus} processes: {created / events_s:.0f} events a second ({per_event_ms:.1f} ms an event a process)")
     print(f"outbox:  {delivered} messages then claimed and handed over as the outbox worker does (SMS sent with a "
           f"Twilio SID, letters printed), replayed in PL/pgSQL, {deliver_s:.0f} s")
-    print("load average before " + " ".join(f"{x:.2f}" for x in load_before) + ", after " +
-          " ".join(f"{x:.2f}" for x in load_after))
+    print(decision_api.load_line(load_before, load_after))
     print()
     print("after the enrolment (VACUUM ANALYZE):")
     print_tables(before)
