@@ -71,7 +71,8 @@ _PG_WRITE = db.text(
     "SELECT * FROM unnest(CAST(:chain AS VARCHAR[]), CAST(:seq AS INTEGER[]), CAST(:at AS TIMESTAMP[]), "
     "CAST(:actor AS VARCHAR[]), CAST(:subject AS VARCHAR[]), CAST(:action AS VARCHAR[]), "
     "CAST(:channel AS VARCHAR[]), CAST(:details AS TEXT[]), CAST(:prev_hash AS VARCHAR[]), CAST(:hash AS VARCHAR[]))) "
-    + _PG_MOVE.text)
+    "UPDATE audit_chain SET length = v.n, last_hash = v.h FROM unnest(CAST(:k AS VARCHAR[]), "
+    "CAST(:n AS INTEGER[]), CAST(:h AS VARCHAR[])) AS v(k, n, h) WHERE audit_chain.key = v.k")
 # SQLite's, built once (a statement built at each call costs more CPU than the write).
 _SQLITE_LOCK = sqlite.insert(AuditChain.__table__)
 _SQLITE_LOCK = _SQLITE_LOCK.on_conflict_do_update(index_elements=["key"], set_={"key": _SQLITE_LOCK.excluded.key}
