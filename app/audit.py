@@ -62,9 +62,6 @@ _PG_LOCK = db.text(
     "INSERT INTO audit_chain (key, length, last_hash, sealed_length, sealed_hash) "
     "SELECT k, 0, :g, 0, :g FROM unnest(CAST(:keys AS VARCHAR[])) WITH ORDINALITY AS t(k, i) ORDER BY i "
     "ON CONFLICT (key) DO UPDATE SET key = EXCLUDED.key RETURNING key, length, last_hash")
-_PG_MOVE = db.text(
-    "UPDATE audit_chain SET length = v.n, last_hash = v.h FROM unnest(CAST(:k AS VARCHAR[]), "
-    "CAST(:n AS INTEGER[]), CAST(:h AS VARCHAR[])) AS v(k, n, h) WHERE audit_chain.key = v.k")
 # The entries written and their heads moved by one statement (a data-modifying WITH): one round trip.
 _PG_WRITE = db.text(
     "WITH e AS (INSERT INTO audit_entry (chain, seq, at, actor, subject, action, channel, details, prev_hash, hash) "
@@ -110,10 +107,7 @@ _MOVE = db.update(AuditChain.__table__).where(AuditChain.__table__.c.key == db.b
 
 
 def _move_heads(heads: dict[str, tuple[int, str]]) -> None:
-    if _on_postgres() and len(heads) > 1:
-        db.session.execute(_PG_MOVE, {"k": list(heads), "n": [n for n, _ in heads.values()],
-                                      "h": [h for _, h in heads.values()]})
-        return
+    """append()'s head, and SQLite's batches (PostgreSQL's move with their entries: _PG_WRITE)."""
     db.session.connection().execute(_MOVE, [{"k": k, "n": n, "h": h} for k, (n, h) in heads.items()])
 
 

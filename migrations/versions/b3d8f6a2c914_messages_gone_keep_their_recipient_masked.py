@@ -17,7 +17,7 @@ depends_on = None
 CHUNK = 5000
 
 
-def _mask(recipient: str) -> str:  # app/outbox.py's mask, as it stood: a migration does not import the app
+def _mask(recipient: str) -> str:  # app/outbox.py's mask as it stood: the migration keeps its own rule
     if "@" in recipient:
         return "***@" + recipient.split("@", 1)[1]
     return recipient[:3] + "*" * max(len(recipient) - 5, 0) + recipient[-2:]
