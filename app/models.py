@@ -53,12 +53,20 @@ class Person(db.Model):
 
     @property
     def mobile(self) -> str | None:
-        """The phone number if it can receive SMS; a landline cannot (its messages go by post)."""
-        if not self.phone:
-            return None
-        kind = phonenumbers.number_type(phonenumbers.parse(self.phone))
-        mobile_kinds = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
-        return self.phone if kind in mobile_kinds else None
+        """The phone number if it can receive SMS; a landline cannot (its messages go by post).
+
+        Kept with the number it was worked out from: parsing a number costs more than the rest of queueing a
+        message, and a job or a decision asks several times for the same person."""
+        known = self.__dict__.get("_mobile_of")
+        if known is not None and known[0] == self.phone:
+            return known[1]
+        mobile = None
+        if self.phone:
+            kind = phonenumbers.number_type(phonenumbers.parse(self.phone))
+            mobile_kinds = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+            mobile = self.phone if kind in mobile_kinds else None
+        self.__dict__["_mobile_of"] = (self.phone, mobile)
+        return mobile
 
 
 class HealthSpace(db.Model):
